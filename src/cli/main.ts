@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+/** The `agentos` command. Exit codes: 0 ok, 1 a task failed, 2 bad input, 70 internal error, 130 SIGINT. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AgentOSError, isInputError } from '../errors.js';
+import { PACKAGE_ROOT } from '../paths.js';
+import { crashDemo } from './demo.js';
+import { EXIT, runCommand, type Io } from './run-command.js';
+import { parseRunOptions, RUN_USAGE } from './run-options.js';
+
+const USAGE = `agentos — run multi-agent work as real processes
+
+usage:
+  agentos run <plan.yaml> [options]   run a plan (agentos run --help for options)
+  agentos demo                        the fault-injection crash demo
+  agentos --version
+
+${RUN_USAGE}`;
+
+const io: Io = {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'run':
+      if (rest.includes('--help') || rest.includes('-h')) {
+        io.out(RUN_USAGE);
+        return EXIT.ok;
+      }
+      return (await runCommand(parseRunOptions(rest), io)).code;
+    case 'demo':
+      return crashDemo(rest, io);
+    case '--version':
+    case '-v':
+      io.out((JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version);
+      return EXIT.ok;
+    case undefined:
+    case '--help':
+    case '-h':
+    case 'help':
+      io.out(USAGE);
+      return EXIT.ok;
+    default:
+      throw new AgentOSError('E_USAGE', `unknown command '${command}'.\n${USAGE}`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (isInputError(err) || (err instanceof AgentOSError && err.code === 'E_USAGE')) {
+      io.err(`agentos: ${err.message}`);
+      process.exitCode = EXIT.input;
+      return;
+    }
+    io.err(`agentos: internal error: ${(err as Error)?.stack ?? String(err)}`);
+    process.exitCode = EXIT.internal;
+  },
+);

@@ -1,0 +1,92 @@
+/** `agentos run` options: parsed with node:util, validated with zod, every error naming the flag. */
+import { availableParallelism } from 'node:os';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { InputError } from '../errors.js';
+import { FAULTS } from '../protocol/messages.js';
+import type { Injection } from '../scheduler/scheduler.js';
+
+const INJECT = /^([A-Za-z0-9][A-Za-z0-9_.-]*):([a-z]+)(?:@(\d+))?$/;
+
+export function parseInjection(text: string): Injection {
+  const m = INJECT.exec(text);
+  if (!m || !(FAULTS as readonly string[]).includes(m[2]!)) {
+    throw new InputError('E_USAGE', `--inject '${text}': expected AGENT:FAULT[@ATTEMPT] with FAULT one of ${FAULTS.join(', ')} (e.g. patch_agent:crash@1).`);
+  }
+  const attempt = m[3] === undefined ? undefined : Number(m[3]);
+  if (attempt !== undefined && attempt < 1) throw new InputError('E_USAGE', `--inject '${text}': ATTEMPT counts from 1.`);
+  return { agent: m[1]!, fault: m[2] as Injection['fault'], attempt };
+}
+
+const intFlag = (flag: string, min: number, max: number) =>
+  z.coerce
+    .number({ error: `${flag} takes a whole number` })
+    .int(`${flag} takes a whole number`)
+    .min(min, `${flag} must be at least ${min}`)
+    .max(max, `${flag} must be at most ${max}`);
+
+export const runOptionsSchema = z.object({
+  plan: z.string({ error: 'agentos run needs a plan file: agentos run <plan.yaml>' }).min(1),
+  agents: z.array(z.string()).default([]),
+  concurrency: intFlag('--concurrency', 1, 10_000).default(Math.max(4, availableParallelism() * 2)),
+  inject: z.array(z.string()).default([]),
+  report: z.string().optional(),
+  json: z.boolean().default(false),
+  runsDir: z.string().default('.agentos/runs'),
+  sampleMs: intFlag('--sample-ms', 10, 60_000).default(250),
+  quiet: z.boolean().default(false),
+});
+
+export type RunOptions = z.output<typeof runOptionsSchema> & { injections: Injection[] };
+
+export const RUN_USAGE = `usage: agentos run <plan.yaml> [options]
+  --agents DIR          add an agent directory (repeatable; searched after the built-in agents/)
+  --concurrency N       most attempts running at once (default: 2 x cores, at least 4)
+  --inject A:FAULT[@N]  make agent A commit FAULT on its N-th attempt of a task (every attempt without @N);
+                        faults: ${FAULTS.join(', ')}
+  --report FILE         also write the run report there
+  --json                print the report as JSON on stdout (progress goes to stderr)
+  --runs-dir DIR        parent of the run directory (default .agentos/runs)
+  --sample-ms N         quota sampler period (default 250)
+  --quiet               no progress lines`;
+
+export function parseRunOptions(argv: string[]): RunOptions {
+  let values: Record<string, unknown>;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        agents: { type: 'string', multiple: true },
+        concurrency: { type: 'string' },
+        inject: { type: 'string', multiple: true },
+        report: { type: 'string' },
+        json: { type: 'boolean' },
+        'runs-dir': { type: 'string' },
+        'sample-ms': { type: 'string' },
+        quiet: { type: 'boolean' },
+      },
+    }));
+  } catch (err) {
+    throw new InputError('E_USAGE', `${(err as Error).message}\n${RUN_USAGE}`);
+  }
+  if (positionals.length > 1) throw new InputError('E_USAGE', `agentos run takes one plan file, got ${positionals.length}: ${positionals.join(' ')}\n${RUN_USAGE}`);
+  const parsed = runOptionsSchema.safeParse({
+    plan: positionals[0],
+    agents: values.agents,
+    concurrency: values.concurrency,
+    inject: values.inject,
+    report: values.report,
+    json: values.json,
+    runsDir: values['runs-dir'],
+    sampleMs: values['sample-ms'],
+    quiet: values.quiet,
+  });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new InputError('E_USAGE', `${issue.message}\n${RUN_USAGE}`);
+  }
+  return { ...parsed.data, injections: parsed.data.inject.map(parseInjection) };
+}

@@ -1,0 +1,98 @@
+/**
+ * agent.yaml: the declarative description of one agent. Validated strictly: unknown keys are errors.
+ * Only `name` and `handler` are required; every default is documented in docs/agents.md.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { z } from 'zod';
+import { InputError } from '../errors.js';
+import { readYamlFile, validateYaml } from './yaml-file.js';
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+export const agentNameSchema = z.string().regex(NAME, 'must be 1-64 letters, digits, _ . - (starting with a letter or digit)');
+
+export const agentSpecSchema = z
+  .object({
+    name: agentNameSchema,
+    role: z.string().default(''),
+    /** ESM module relative to agent.yaml; default export: async (input, ctx) => output. */
+    handler: z.string().min(1),
+    /** Per attempt, enforced by the kernel. @default 30000 */
+    timeout_ms: z.number().int().positive().default(30_000),
+    /** RSS quota of each process of this agent, in MiB. @default 256 */
+    memory_mb: z.number().int().min(16).default(256),
+    retry: z
+      .object({
+        /** Attempts including the first. @default 3 */
+        max_attempts: z.number().int().min(1).max(100).default(3),
+        /** Base of the exponential backoff (full jitter). @default 100 */
+        backoff_ms: z.number().int().min(0).default(100),
+        /** Cap of one backoff. @default 5000 */
+        max_backoff_ms: z.number().int().min(0).default(5_000),
+      })
+      .strict()
+      .prefault({}),
+    /** Agent that takes the task once this agent's attempts are exhausted. */
+    fallback: agentNameSchema.optional(),
+    /** Processes kept warm for this agent. @default 1 */
+    instances: z.number().int().min(1).max(256).default(1),
+    /** Declared tools (enforced by the sandbox). @default [] */
+    tools: z.array(z.string()).default([]),
+    cost: z
+      .object({ tokens_per_call: z.number().int().min(0).default(0) })
+      .strict()
+      .prefault({}),
+    /** Restart intensity: more than max_restarts within window_ms opens the circuit. */
+    restart: z
+      .object({
+        max_restarts: z.number().int().min(0).default(10),
+        window_ms: z.number().int().positive().default(10_000),
+      })
+      .strict()
+      .prefault({}),
+    /** Limit for a new process to load its handler and report ready. @default 10000 */
+    ready_timeout_ms: z.number().int().positive().default(10_000),
+    /** Grace between SIGTERM and SIGKILL when the kernel ends a process. @default 500 */
+    kill_grace_ms: z.number().int().min(0).default(500),
+  })
+  .strict();
+
+export type AgentSpecInput = z.input<typeof agentSpecSchema>;
+export type AgentSpecFields = z.output<typeof agentSpecSchema>;
+
+/** A validated agent with its files resolved. */
+export interface AgentSpec extends AgentSpecFields {
+  /** Absolute path of agent.yaml. */
+  file: string;
+  /** Absolute path of the handler module. */
+  handlerPath: string;
+}
+
+const HINT = 'see docs/agents.md for every agent.yaml field and its default';
+
+export function loadAgentSpec(file: string, expectedName?: string): AgentSpec {
+  const source = readYamlFile(file, 'agent.yaml');
+  const fields = validateYaml(source, agentSpecSchema, 'agent', HINT);
+  if (expectedName !== undefined && fields.name !== expectedName) {
+    throw new InputError(
+      'E_SCHEMA',
+      `${file}:${source.lineOf(['name']) ?? 1}: invalid agent: field 'name' is "${fields.name}" but the directory is "${expectedName}". Fix: make them the same.`,
+      { file },
+    );
+  }
+  return finishSpec(file, fields);
+}
+
+/** Resolve and check the handler file of validated fields. */
+export function finishSpec(file: string, fields: AgentSpecFields): AgentSpec {
+  const handlerPath = isAbsolute(fields.handler) ? fields.handler : resolve(dirname(file), fields.handler);
+  if (!existsSync(handlerPath) || !statSync(handlerPath).isFile()) {
+    throw new InputError(
+      'E_MISSING_HANDLER',
+      `${file}: handler file not found: '${fields.handler}' (looked for ${handlerPath}). Fix: point 'handler' at an ESM module relative to agent.yaml.`,
+      { file },
+    );
+  }
+  return { ...fields, file, handlerPath };
+}

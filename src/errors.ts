@@ -1,0 +1,42 @@
+/**
+ * The few error classes of AgentOS. Each carries a stable `code` that tests and callers match on;
+ * messages are for people and may change.
+ */
+export type ErrorCode =
+  | 'E_YAML_SYNTAX'
+  | 'E_SCHEMA'
+  | 'E_UNKNOWN_AGENT'
+  | 'E_UNKNOWN_DEPENDENCY'
+  | 'E_DUPLICATE_TASK'
+  | 'E_DUPLICATE_AGENT'
+  | 'E_CYCLE'
+  | 'E_MISSING_HANDLER'
+  | 'E_FILE_NOT_FOUND'
+  | 'E_USAGE'
+  | 'E_SPAWN'
+  | 'E_INTERNAL';
+
+export class AgentOSError extends Error {
+  readonly code: ErrorCode;
+  /** The file the problem is in, when there is one. */
+  readonly file: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options: { file?: string; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'AgentOSError';
+    this.code = code;
+    this.file = options.file;
+  }
+}
+
+/** Bad input from the user (files, flags): the CLI exits 2 before anything starts. */
+export class InputError extends AgentOSError {
+  constructor(code: ErrorCode, message: string, options: { file?: string; cause?: unknown } = {}) {
+    super(code, message, options);
+    this.name = 'InputError';
+  }
+}
+
+export function isInputError(err: unknown): err is InputError {
+  return err instanceof InputError;
+}

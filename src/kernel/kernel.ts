@@ -1,0 +1,208 @@
+/**
+ * The kernel: one parent process that owns the agent pools, the scheduler, the quota sampler and the
+ * reaper, runs a plan to the end (or to an interrupt), ends every process it started, and reports.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AgentSpec } from '../config/agent-spec.js';
+import type { Plan } from '../config/plan.js';
+import type { AgentRegistry } from '../config/registry.js';
+import { EventFileLogger } from '../observe/event-logger.js';
+import { EventLog } from '../observe/events.js';
+import { MetricsCollector } from '../observe/metrics.js';
+import { agentReports, taskReport, writeReport, type RunReport, type RunStatus } from '../observe/report.js';
+import { Scheduler, type Executor, type Injection } from '../scheduler/scheduler.js';
+import { ProcessTable } from './acb.js';
+import { AgentPool } from './agent-pool.js';
+import type { AgentProcess } from './agent-process.js';
+import { QuotaSampler } from './quota-sampler.js';
+import { Reaper } from './reaper.js';
+
+export interface KernelOptions {
+  registry: AgentRegistry;
+  /** Parent of the run directory (`<runsDir>/<run_id>`). */
+  runsDir: string;
+  runId?: string;
+  /** @default 2 x CPU cores, at least 4 */
+  concurrency?: number;
+  injections?: readonly Injection[];
+  /** Quota sampler period. @default 250 */
+  sampleIntervalMs?: number;
+  /** @default 1000 */
+  maxDynamicTasks?: number;
+  /** Write events.jsonl. @default true */
+  eventLog?: boolean;
+}
+
+const WORKER_DIR = fileURLToPath(new URL('../../worker/', import.meta.url));
+
+/** An exception thrown by Node's IPC parser when a child wrote bytes that are not a message. */
+function isIpcParseError(err: unknown): boolean {
+  return err instanceof SyntaxError && /parseChannelMessages|child_process\/serialization/.test(err.stack ?? '');
+}
+
+export class Kernel implements Executor {
+  readonly runId: string;
+  readonly runDir: string;
+  readonly events = new EventLog();
+  readonly table = new ProcessTable();
+  readonly scheduler: Scheduler;
+  private readonly pools = new Map<string, AgentPool>();
+  private readonly metrics: MetricsCollector;
+  private readonly sampler: QuotaSampler;
+  private readonly logger: EventFileLogger | undefined;
+  private reaper: Reaper | undefined;
+  private readonly startedAt = new Date();
+  private interruptedBy: string | undefined;
+  private wakeInterrupt: (() => void) | undefined;
+  private readonly interrupted = new Promise<void>((resolve) => (this.wakeInterrupt = resolve));
+  private shutdownP: Promise<void> | undefined;
+  /** An uncaught error in the kernel itself; the CLI exits 70 when set. */
+  fatalError: unknown;
+  private readonly onUncaught = (err: unknown): void => {
+    if (isIpcParseError(err)) {
+      // A child wrote raw bytes that are not a message. Node cannot tell us which child: count it, go on.
+      this.events.emit({ type: 'ipc.garbage', message: (err as Error).message.slice(0, 200) });
+      return;
+    }
+    this.fatalError = err;
+    this.interrupt('uncaughtException');
+  };
+
+  constructor(private readonly opts: KernelOptions) {
+    this.runId = opts.runId ?? randomBytes(3).toString('hex');
+    this.runDir = join(opts.runsDir, this.runId);
+    mkdirSync(join(this.runDir, 'logs'), { recursive: true });
+    this.metrics = new MetricsCollector(this.events);
+    if (opts.eventLog !== false) this.logger = new EventFileLogger(this.events, this.runDir);
+    this.scheduler = new Scheduler(this, this.events, {
+      concurrency: opts.concurrency ?? 8,
+      injections: opts.injections ?? [],
+      maxDynamicTasks: opts.maxDynamicTasks ?? 1000,
+    });
+    this.sampler = new QuotaSampler(() => this.liveProcesses(), this.events, opts.sampleIntervalMs ?? 250);
+  }
+
+  // ---- Executor -------------------------------------------------------------------------------
+
+  chain(agent: string): AgentSpec[] {
+    return this.opts.registry.chain(agent);
+  }
+
+  hasAgent(agent: string): boolean {
+    return this.opts.registry.has(agent);
+  }
+
+  pool(agent: string): AgentPool {
+    let pool = this.pools.get(agent);
+    if (!pool) {
+      const spec = this.opts.registry.get(agent);
+      const reaper = this.ensureReaper();
+      pool = new AgentPool(
+        spec,
+        {
+          runId: this.runId,
+          workerPath: join(WORKER_DIR, 'host.js'),
+          events: this.events,
+          logDir: join(this.runDir, 'logs'),
+          track: (pgid) => reaper.track(pgid),
+          untrack: (pgid) => reaper.untrack(pgid),
+        },
+        this.table,
+      );
+      this.pools.set(agent, pool);
+      void pool.start();
+    }
+    return pool;
+  }
+
+  // ---- lifecycle ------------------------------------------------------------------------------
+
+  private ensureReaper(): Reaper {
+    this.reaper ??= new Reaper(WORKER_DIR, this.runId);
+    return this.reaper;
+  }
+
+  private liveProcesses(): AgentProcess[] {
+    const out: AgentProcess[] = [];
+    for (const pool of this.pools.values()) out.push(...pool.processes());
+    return out;
+  }
+
+  /** Start the processes of these agents (and their fallbacks) and wait until each is ready or failed. */
+  async start(agents: Iterable<string>): Promise<void> {
+    process.on('uncaughtException', this.onUncaught);
+    const names = new Set<string>();
+    for (const a of agents) for (const s of this.chain(a)) names.add(s.name);
+    await Promise.all([...names].map((n) => this.pool(n).start()));
+    this.sampler.start();
+  }
+
+  /** Run a checked plan to the end, or until interrupt(); ends every process and writes the report. */
+  async run(plan: Plan, reportFile?: string): Promise<RunReport> {
+    this.events.emit({ type: 'run.started', run_id: this.runId, plan: plan.name, tasks: plan.tasks.length, agents: [...new Set(plan.tasks.map((t) => t.agent))], run_dir: this.runDir });
+    const t0 = performance.now();
+    await this.start(plan.tasks.map((t) => t.agent));
+    if (!this.interruptedBy) this.scheduler.addPlan(plan.tasks);
+    await Promise.race([this.scheduler.done, this.interrupted]);
+    if (this.interruptedBy) this.scheduler.settleInterrupted(this.events.now());
+    await this.shutdown();
+    const status: RunStatus = this.interruptedBy ? 'interrupted' : [...this.scheduler.graph.tasks.values()].every((t) => t.state === 'succeeded') ? 'succeeded' : 'failed';
+    const duration = Math.round(performance.now() - t0);
+    this.events.emit({ type: 'run.finished', run_id: this.runId, status, duration_ms: duration });
+    const report = this.report(plan.name, status, duration);
+    writeReport(join(this.runDir, 'report.json'), report);
+    if (reportFile) writeReport(reportFile, report);
+    this.logger?.close();
+    return report;
+  }
+
+  /** Stop dispatching and end the run as `interrupted` (SIGINT, SIGTERM, a fatal error). Idempotent. */
+  interrupt(reason: string): void {
+    if (this.interruptedBy) return;
+    this.interruptedBy = reason;
+    this.events.emit({ type: 'run.interrupted', signal: reason });
+    this.scheduler.interrupt();
+    this.wakeInterrupt?.();
+  }
+
+  get interruptReason(): string | undefined {
+    return this.interruptedBy;
+  }
+
+  /** End every agent process and the reaper. Idempotent; resolves when all are gone. */
+  shutdown(): Promise<void> {
+    this.shutdownP ??= (async () => {
+      this.sampler.stop();
+      await Promise.all([...this.pools.values()].map((p) => p.close()));
+      await this.reaper?.close();
+      process.off('uncaughtException', this.onUncaught);
+    })();
+    return this.shutdownP;
+  }
+
+  report(plan: string, status: RunStatus, durationMs: number): RunReport {
+    const tasks = [...this.scheduler.graph.tasks.values()];
+    const count = (s: string): number => tasks.filter((t) => t.state === s).length;
+    const restarts = new Map([...this.pools].map(([n, p]) => [n, p.restartCount]));
+    const tokens = new Map([...this.pools].map(([n, p]) => [n, p.spec.cost.tokens_per_call]));
+    const open = new Set([...this.pools].filter(([, p]) => p.open).map(([n]) => n));
+    return {
+      run_id: this.runId,
+      plan,
+      status,
+      started_at: this.startedAt.toISOString(),
+      duration_ms: durationMs,
+      run_dir: this.runDir,
+      tasks: tasks.map(taskReport),
+      agents: agentReports(this.table.all(), restarts, tokens, open),
+      processes: this.table.all().map((a) => ({ ...a })),
+      metrics: {
+        ...this.metrics.snapshot(),
+        tasks: { total: tasks.length, succeeded: count('succeeded'), failed: count('failed'), skipped: count('skipped') },
+      },
+    };
+  }
+}

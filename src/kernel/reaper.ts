@@ -1,0 +1,62 @@
+/**
+ * Kernel side of the reaper (worker/reaper.ts): a detached helper that SIGKILLs every tracked agent
+ * process group once the kernel's IPC channel to it closes, so even a SIGKILLed kernel leaves no agent
+ * behind, busy-looping ones included.
+ */
+import { execaNode, type ResultPromise } from 'execa';
+import { ENV } from '../protocol/messages.js';
+
+export class Reaper {
+  private readonly sub: ResultPromise;
+  readonly exited: Promise<void>;
+
+  constructor(workerDir: string, runId: string) {
+    this.sub = execaNode(`${workerDir}/reaper.js`, ['agentos-reaper', `run=${runId}`], {
+      nodeOptions: ['--max-old-space-size=32'],
+      ipc: true,
+      serialization: 'json',
+      detached: true,
+      cleanup: false,
+      reject: false,
+      buffer: false,
+      stdin: 'ignore',
+      stdout: 'ignore',
+      stderr: 'ignore',
+      env: { [ENV.run]: runId },
+    });
+    this.sub.catch(() => {});
+    this.exited = new Promise<void>((resolve) => this.sub.once('exit', () => resolve()));
+    // The reaper must not keep the kernel's event loop alive.
+    this.sub.unref();
+    this.sub.channel?.unref();
+  }
+
+  get pid(): number | undefined {
+    return this.sub.pid;
+  }
+
+  track(pgid: number): void {
+    this.post({ type: 'track', pgid });
+  }
+
+  untrack(pgid: number): void {
+    this.post({ type: 'untrack', pgid });
+  }
+
+  /** Closing the channel is the reaper's signal to sweep and exit. */
+  async close(): Promise<void> {
+    // Hold the event loop until the reaper has really exited (no zombie left behind).
+    this.sub.ref();
+    if (this.sub.connected) this.sub.disconnect();
+    await this.exited;
+  }
+
+  private post(m: { type: 'track' | 'untrack'; pgid: number }): void {
+    if (!this.sub.connected) return;
+    try {
+      this.sub.send(m);
+    } catch {
+      // reaper gone: agents still exit on their own disconnect
+    }
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * Every state change of a run is an event. The kernel emits; the logger, the terminal summary, the report
+ * and (later) the dashboard only subscribe. Listeners run synchronously and must be cheap: emit() sits on
+ * the dispatch path.
+ */
+import type { FailureKind } from '../protocol/messages.js';
+
+export type TaskState = 'pending' | 'ready' | 'running' | 'succeeded' | 'failed' | 'skipped';
+export type ProcState = 'starting' | 'idle' | 'busy' | 'stopping' | 'exited' | 'crashed';
+
+export type KernelEvent =
+  | { type: 'run.started'; run_id: string; plan: string; tasks: number; agents: string[]; run_dir: string }
+  | { type: 'run.finished'; run_id: string; status: 'succeeded' | 'failed' | 'interrupted'; duration_ms: number }
+  | { type: 'run.interrupted'; signal: string }
+  | { type: 'process.starting'; agent: string; instance: number }
+  | { type: 'process.ready'; agent: string; instance: number; pid: number; ready_ms: number }
+  | { type: 'process.init_failed'; agent: string; instance: number; pid: number | undefined; message: string }
+  | { type: 'process.exited'; agent: string; instance: number; pid: number; code: number | null; signal: string | null; reason: string; state: ProcState }
+  | { type: 'process.restart'; agent: string; instance: number; restarts: number }
+  | { type: 'agent.circuit_open'; agent: string; restarts: number; window_ms: number }
+  | { type: 'task.added'; task: string; agent: string; deps: string[]; dynamic: boolean }
+  | { type: 'task.state'; task: string; state: TaskState; agent?: string; attempt?: number; pid?: number; instance?: number; reason?: string }
+  | { type: 'task.failure'; task: string; agent: string; attempt: number; kind: FailureKind; message: string; pid: number }
+  | { type: 'task.retry'; task: string; agent: string; attempt: number; delay_ms: number }
+  | { type: 'task.fallback'; task: string; from: string; to: string }
+  | { type: 'task.log'; task: string; agent: string; level: string; msg: string; data?: unknown }
+  | { type: 'fault.injected'; task: string; agent: string; attempt: number; fault: string }
+  | { type: 'quota.sample'; samples: Array<{ agent: string; instance: number; pid: number; rss_mb: number; cpu: number }> }
+  | { type: 'quota.exceeded'; agent: string; instance: number; pid: number; rss_mb: number; quota_mb: number }
+  | { type: 'ipc.rejected'; agent: string; instance: number; pid: number; reason: string }
+  | { type: 'ipc.garbage'; message: string };
+
+export type TimedEvent = KernelEvent & { t: number };
+export type Listener = (event: TimedEvent) => void;
+
+export class EventLog {
+  private readonly listeners: Listener[] = [];
+  private readonly t0 = performance.now();
+
+  on(listener: Listener): () => void {
+    this.listeners.push(listener);
+    return () => {
+      const i = this.listeners.indexOf(listener);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
+  }
+
+  /** Milliseconds since the run began. */
+  now(): number {
+    return Math.round((performance.now() - this.t0) * 1000) / 1000;
+  }
+
+  emit(event: KernelEvent): void {
+    if (this.listeners.length === 0) return;
+    const timed = { ...event, t: this.now() } as TimedEvent;
+    for (const l of this.listeners) {
+      try {
+        l(timed);
+      } catch {
+        // A broken subscriber must never break the kernel.
+      }
+    }
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * The whole kernel <-> agent protocol: a union tagged by a string `type`.
+ *
+ * Every message carries the brand `ag: 1` so anything foreign on the channel is counted and ignored.
+ * This file holds only types and constants: the worker imports it at start-up, so it must stay free of
+ * zod, pino and friends (the kernel-side validators live in ./validate.ts).
+ */
+
+export const BRAND = 1 as const;
+
+/** Failure kinds of one attempt: a closed set, extended only on purpose. */
+export const FAILURE_KINDS = ['crash', 'timeout', 'memory', 'exception', 'invalid_output'] as const;
+export type FailureKind = (typeof FAILURE_KINDS)[number];
+
+/** Faults that `--inject` makes the real child commit. */
+export const FAULTS = ['crash', 'exit', 'hang', 'oom', 'throw', 'garbage'] as const;
+export type Fault = (typeof FAULTS)[number];
+
+/** An error as it crosses the process boundary: plain data, rebuilt on the other side. */
+export interface WireError {
+  name: string;
+  message: string;
+  stack?: string | undefined;
+  code?: string | undefined;
+}
+
+// ---- kernel -> agent -------------------------------------------------------------------------
+
+export interface TaskMessage {
+  ag: typeof BRAND;
+  type: 'task';
+  /** Unique per attempt; the reply must carry it back. */
+  requestId: string;
+  taskId: string;
+  attempt: number;
+  input: unknown;
+  deps: Record<string, unknown>;
+  inject?: Fault | undefined;
+}
+
+export interface ShutdownMessage {
+  ag: typeof BRAND;
+  type: 'shutdown';
+}
+
+export type KernelMessage = TaskMessage | ShutdownMessage;
+
+// ---- agent -> kernel -------------------------------------------------------------------------
+
+export interface ReadyMessage {
+  ag: typeof BRAND;
+  type: 'ready';
+  pid: number;
+}
+
+export interface InitFailedMessage {
+  ag: typeof BRAND;
+  type: 'init_failed';
+  error: WireError;
+}
+
+export interface ResultMessage {
+  ag: typeof BRAND;
+  type: 'result';
+  requestId: string;
+  taskId: string;
+  ok: true;
+  output: unknown;
+}
+
+export interface TaskErrorMessage {
+  ag: typeof BRAND;
+  type: 'result';
+  requestId: string;
+  taskId: string;
+  ok: false;
+  kind: 'exception' | 'invalid_output';
+  error: WireError;
+}
+
+export interface LogMessage {
+  ag: typeof BRAND;
+  type: 'log';
+  requestId: string;
+  level: 'debug' | 'info' | 'warn' | 'error';
+  msg: string;
+  data?: unknown;
+}
+
+export type AgentMessage = ReadyMessage | InitFailedMessage | ResultMessage | TaskErrorMessage | LogMessage;
+
+// ---- how the kernel tells the child who it is (environment, read once at start-up) -----------
+
+export const ENV = {
+  handler: 'AGENTOS_HANDLER',
+  agent: 'AGENTOS_AGENT',
+  instance: 'AGENTOS_INSTANCE',
+  run: 'AGENTOS_RUN',
+} as const;
+
+export function toWireError(err: unknown): WireError {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return {
+      name: err.name,
+      message: err.message,
+      stack: err.stack,
+      code: typeof code === 'string' ? code : undefined,
+    };
+  }
+  return { name: 'NonError', message: String(err) };
+}

@@ -1,0 +1,225 @@
+/**
+ * Runs a task DAG across agent pools: dispatches ready tasks in parallel up to the concurrency limit,
+ * retries failed attempts with backoff, hands exhausted tasks to the fallback chain, skips dependents of
+ * failures, and accepts tasks added while the run is going (dynamic insertion).
+ */
+import PQueue from 'p-queue';
+import type { AgentSpec } from '../config/agent-spec.js';
+import { AgentOSError } from '../errors.js';
+import type { EventLog } from '../observe/events.js';
+import { BRAND, type Fault } from '../protocol/messages.js';
+import type { AgentPool } from '../kernel/agent-pool.js';
+import { retryDelay } from './backoff.js';
+import { TaskGraph, isTerminal, type TaskRecord } from './task-graph.js';
+
+export interface Injection {
+  agent: string;
+  fault: Fault;
+  /** The agent's own attempt number on a task (1-based); undefined: every attempt. */
+  attempt: number | undefined;
+}
+
+export interface Executor {
+  /** The agent and its fallbacks, in order. */
+  chain(agent: string): AgentSpec[];
+  pool(agent: string): AgentPool;
+  hasAgent(agent: string): boolean;
+}
+
+export interface SchedulerOptions {
+  concurrency: number;
+  injections: readonly Injection[];
+  /** Most tasks a run may add while it runs. */
+  maxDynamicTasks: number;
+}
+
+export class Scheduler {
+  readonly graph = new TaskGraph();
+  readonly queue: PQueue;
+  private interrupted = false;
+  private dynamicAdded = 0;
+  private requestSeq = 0;
+  private readonly sleepers = new Set<() => void>();
+  private doneResolve: (() => void) | undefined;
+  readonly done: Promise<void>;
+
+  constructor(
+    private readonly exec: Executor,
+    private readonly events: EventLog,
+    private readonly opts: SchedulerOptions,
+  ) {
+    this.queue = new PQueue({ concurrency: opts.concurrency });
+    this.done = new Promise<void>((resolve) => (this.doneResolve = resolve));
+  }
+
+  /** Add tasks of a checked plan (deps may point forward within the batch). */
+  addPlan(tasks: ReadonlyArray<{ id: string; agent: string; deps: string[]; input?: unknown }>): void {
+    // Insert in dependency order so every task's deps exist when it is added.
+    const pending = new Map(tasks.map((t) => [t.id, t]));
+    while (pending.size > 0) {
+      let progressed = false;
+      for (const [id, t] of pending) {
+        if (t.deps.every((d) => this.graph.get(d) !== undefined)) {
+          this.insert(t, false);
+          pending.delete(id);
+          progressed = true;
+        }
+      }
+      if (!progressed) throw new AgentOSError('E_CYCLE', `plan has a cycle among: ${[...pending.keys()].join(', ')}`);
+    }
+    this.checkDone();
+  }
+
+  /** Add one task while the run goes on. Throws AgentOSError (nothing changes) on bad input. */
+  addDynamic(t: { id: string; agent: string; deps?: string[]; input?: unknown }): TaskRecord {
+    const deps = t.deps ?? [];
+    if (this.interrupted) throw new AgentOSError('E_USAGE', `run is stopping; task '${t.id}' not added`);
+    if (this.dynamicAdded >= this.opts.maxDynamicTasks) throw new AgentOSError('E_USAGE', `run may add at most ${this.opts.maxDynamicTasks} tasks`);
+    if (this.graph.get(t.id)) throw new AgentOSError('E_DUPLICATE_TASK', `duplicate task id '${t.id}'`);
+    if (!this.exec.hasAgent(t.agent)) throw new AgentOSError('E_UNKNOWN_AGENT', `unknown agent '${t.agent}'`);
+    for (const d of deps) if (!this.graph.get(d)) throw new AgentOSError('E_UNKNOWN_DEPENDENCY', `task '${t.id}' depends on unknown task '${d}'`);
+    this.exec.chain(t.agent); // validates the agent and its fallbacks before anything changes
+    this.dynamicAdded++;
+    return this.insert({ ...t, deps }, true);
+  }
+
+  /** Stop dispatching; running attempts are ended by the kernel's shutdown. */
+  interrupt(): void {
+    this.interrupted = true;
+    for (const wake of this.sleepers) wake();
+    this.queue.clear();
+  }
+
+  /** Mark every unfinished task skipped (after an interrupt). */
+  settleInterrupted(now: number): void {
+    for (const rec of this.graph.tasks.values()) {
+      if (isTerminal(rec.state)) continue;
+      rec.error = { kind: 'interrupted', message: 'the run was interrupted before this task finished' };
+      this.setState(rec, 'skipped', { reason: 'interrupted' }, now);
+    }
+    this.checkDone();
+  }
+
+  private insert(t: { id: string; agent: string; deps: string[]; input?: unknown }, dynamic: boolean): TaskRecord {
+    const rec = this.graph.add(t, dynamic);
+    this.events.emit({ type: 'task.added', task: rec.id, agent: rec.agent, deps: rec.deps, dynamic });
+    const blocker = this.graph.blockedBy(rec);
+    if (blocker) this.skip(rec, blocker);
+    else if (rec.unmet === 0) this.makeReady(rec);
+    return rec;
+  }
+
+  private setState(rec: TaskRecord, to: TaskRecord['state'], extra: { agent?: string; attempt?: number; pid?: number; instance?: number; reason?: string } = {}, now = this.events.now()): void {
+    this.graph.transition(rec, to, now);
+    this.events.emit({ type: 'task.state', task: rec.id, state: to, ...extra });
+  }
+
+  private makeReady(rec: TaskRecord): void {
+    this.setState(rec, 'ready');
+    void this.execute(rec);
+  }
+
+  private skip(rec: TaskRecord, cause: TaskRecord): void {
+    if (isTerminal(rec.state)) return;
+    rec.error = null;
+    this.setState(rec, 'skipped', { reason: `dependency ${cause.id} ${cause.state}` });
+    this.onTerminal(rec);
+  }
+
+  private onTerminal(rec: TaskRecord): void {
+    for (const id of rec.dependents) {
+      const dep = this.graph.get(id)!;
+      if (dep.state !== 'pending') continue;
+      if (rec.state === 'succeeded') {
+        if (--dep.unmet === 0) this.makeReady(dep);
+      } else {
+        this.skip(dep, rec);
+      }
+    }
+    this.checkDone();
+  }
+
+  private checkDone(): void {
+    if (this.graph.finished) this.doneResolve?.();
+  }
+
+  private injectionFor(agent: string, agentAttempt: number): Fault | undefined {
+    for (const inj of this.opts.injections) {
+      if (inj.agent === agent && (inj.attempt === undefined || inj.attempt === agentAttempt)) return inj.fault;
+    }
+    return undefined;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (ms <= 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        this.sleepers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.sleepers.add(wake);
+    });
+  }
+
+  private async execute(rec: TaskRecord): Promise<void> {
+    const chain = this.exec.chain(rec.agent);
+    let started = false;
+    for (let c = 0; c < chain.length; c++) {
+      const spec = chain[c]!;
+      if (c > 0) this.events.emit({ type: 'task.fallback', task: rec.id, from: chain[c - 1]!.name, to: spec.name });
+      for (let agentAttempt = 1; agentAttempt <= spec.retry.max_attempts; agentAttempt++) {
+        if (agentAttempt > 1) {
+          const delay = retryDelay(spec.retry, agentAttempt - 1);
+          this.events.emit({ type: 'task.retry', task: rec.id, agent: spec.name, attempt: rec.attempts + 1, delay_ms: delay });
+          await this.sleep(delay);
+        }
+        if (this.interrupted) return;
+        const pool = this.exec.pool(spec.name);
+        let proc;
+        try {
+          proc = await pool.acquire();
+        } catch (err) {
+          if (this.interrupted) return;
+          // Circuit open: this agent takes no more work; try the next in the chain.
+          rec.error = { kind: 'crash', message: (err as Error).message };
+          break;
+        }
+        if (this.interrupted) {
+          pool.release(proc);
+          return;
+        }
+        const attempt = ++rec.attempts;
+        if (!started) {
+          started = true;
+          this.setState(rec, 'running', { agent: spec.name, attempt, pid: proc.pid, instance: proc.acb.instance });
+        } else {
+          this.events.emit({ type: 'task.state', task: rec.id, state: 'running', agent: spec.name, attempt, pid: proc.pid, instance: proc.acb.instance });
+        }
+        const inject = this.injectionFor(spec.name, agentAttempt);
+        if (inject) this.events.emit({ type: 'fault.injected', task: rec.id, agent: spec.name, attempt, fault: inject });
+        const msg = { ag: BRAND, type: 'task', requestId: `r${++this.requestSeq}`, taskId: rec.id, attempt, input: rec.input, deps: this.graph.depOutputs(rec), inject } as const;
+        const outcome = (await this.queue.add(() => proc.run(msg, spec.timeout_ms)))!;
+        pool.release(proc);
+        if (this.interrupted) return;
+        if (outcome.ok) {
+          rec.output = outcome.output;
+          rec.served_by = spec.name;
+          rec.error = null;
+          this.setState(rec, 'succeeded', { agent: spec.name, attempt, pid: proc.pid });
+          this.onTerminal(rec);
+          return;
+        }
+        rec.failures.push({ attempt, agent: spec.name, kind: outcome.kind, message: outcome.message, pid: proc.pid });
+        rec.error = { kind: outcome.kind, message: outcome.message };
+        this.events.emit({ type: 'task.failure', task: rec.id, agent: spec.name, attempt, kind: outcome.kind, message: outcome.message, pid: proc.pid });
+      }
+    }
+    if (this.interrupted) return;
+    if (!started) this.setState(rec, 'running', { agent: rec.agent, reason: 'no process available' });
+    rec.error ??= { kind: 'crash', message: 'no attempt could be made' };
+    this.setState(rec, 'failed', { agent: rec.agent, reason: rec.error.message });
+    this.onTerminal(rec);
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * The task DAG and each task's lifecycle: pending -> ready -> running -> succeeded | failed | skipped.
+ * Transitions outside that machine throw (a kernel bug, never user input). A failed or skipped task
+ * skips its dependents transitively; unrelated branches go on.
+ */
+import type { TaskState } from '../observe/events.js';
+import type { FailureKind } from '../protocol/messages.js';
+
+export interface AttemptFailure {
+  attempt: number;
+  agent: string;
+  kind: FailureKind;
+  message: string;
+  pid: number;
+}
+
+export interface TaskError {
+  kind: FailureKind | 'interrupted' | 'dependency';
+  message: string;
+}
+
+export interface TaskRecord {
+  id: string;
+  agent: string;
+  deps: string[];
+  input: unknown;
+  dynamic: boolean;
+  state: TaskState;
+  attempts: number;
+  served_by: string | null;
+  output: unknown;
+  error: TaskError | null;
+  failures: AttemptFailure[];
+  startedAt: number | null;
+  endedAt: number | null;
+  dependents: string[];
+  /** Dependencies not yet succeeded. */
+  unmet: number;
+}
+
+const ALLOWED: Record<TaskState, readonly TaskState[]> = {
+  pending: ['ready', 'skipped'],
+  ready: ['running', 'skipped'],
+  running: ['succeeded', 'failed', 'skipped'],
+  succeeded: [],
+  failed: [],
+  skipped: [],
+};
+
+export function isTerminal(s: TaskState): boolean {
+  return s === 'succeeded' || s === 'failed' || s === 'skipped';
+}
+
+export class TaskGraph {
+  readonly tasks = new Map<string, TaskRecord>();
+  private terminal = 0;
+
+  get size(): number {
+    return this.tasks.size;
+  }
+
+  get finished(): boolean {
+    return this.terminal === this.tasks.size;
+  }
+
+  get(id: string): TaskRecord | undefined {
+    return this.tasks.get(id);
+  }
+
+  /** Add a task whose deps are already in the graph. Returns it; its state tells whether it is ready. */
+  add(spec: { id: string; agent: string; deps: string[]; input?: unknown }, dynamic: boolean): TaskRecord {
+    const rec: TaskRecord = {
+      id: spec.id,
+      agent: spec.agent,
+      deps: [...spec.deps],
+      input: spec.input ?? null,
+      dynamic,
+      state: 'pending',
+      attempts: 0,
+      served_by: null,
+      output: null,
+      error: null,
+      failures: [],
+      startedAt: null,
+      endedAt: null,
+      dependents: [],
+      unmet: 0,
+    };
+    this.tasks.set(rec.id, rec);
+    for (const d of rec.deps) {
+      const dep = this.tasks.get(d)!;
+      dep.dependents.push(rec.id);
+      if (dep.state !== 'succeeded') rec.unmet++;
+    }
+    return rec;
+  }
+
+  transition(rec: TaskRecord, to: TaskState, now: number): void {
+    if (!ALLOWED[rec.state].includes(to)) throw new Error(`illegal task transition ${rec.id}: ${rec.state} -> ${to}`);
+    rec.state = to;
+    if (to === 'running') rec.startedAt ??= now;
+    if (isTerminal(to)) {
+      rec.endedAt = now;
+      this.terminal++;
+    }
+  }
+
+  /** A dependency of `rec` failed or was skipped: whether `rec` itself must be skipped. */
+  blockedBy(rec: TaskRecord): TaskRecord | undefined {
+    for (const d of rec.deps) {
+      const dep = this.tasks.get(d)!;
+      if (dep.state === 'failed' || dep.state === 'skipped') return dep;
+    }
+    return undefined;
+  }
+
+  /** Outputs of a task's dependencies, by task id. */
+  depOutputs(rec: TaskRecord): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const d of rec.deps) out[d] = this.tasks.get(d)!.output;
+    return out;
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * The child side of an agent process: loads the agent's handler, reports ready, then runs one task at a
+ * time from its IPC mailbox. Start-up stays lean on purpose (node builtins and the protocol constants
+ * only): every millisecond here is paid on each spawn and restart.
+ */
+import { pathToFileURL } from 'node:url';
+import {
+  BRAND,
+  ENV,
+  toWireError,
+  type AgentMessage,
+  type KernelMessage,
+  type TaskMessage,
+} from '../src/protocol/messages.js';
+import { commitFault } from './faults.js';
+
+type Handler = (input: unknown, ctx: unknown) => unknown;
+
+if (typeof process.send !== 'function') {
+  process.stderr.write('agentos worker: start me through the AgentOS kernel (no IPC channel).\n');
+  process.exit(64);
+}
+
+const send = process.send.bind(process) as (m: AgentMessage) => boolean;
+const agent = process.env[ENV.agent] ?? 'agent';
+const instance = process.env[ENV.instance] ?? '1';
+const run = process.env[ENV.run] ?? '?';
+process.title = `agentos-agent ${agent}#${instance} run=${run}`;
+
+// The kernel is gone (exited or SIGKILLed): an agent never outlives it.
+process.on('disconnect', () => process.exit(0));
+
+/** Rejects values JSON cannot carry faithfully (functions, symbols; BigInt and cycles throw by themselves). */
+function checkSerialisable(value: unknown): void {
+  JSON.stringify(value, (_key, v: unknown) => {
+    if (typeof v === 'function' || typeof v === 'symbol') {
+      throw new TypeError(`output holds a ${typeof v}, which cannot cross the IPC channel`);
+    }
+    return v;
+  });
+}
+
+function makeContext(task: TaskMessage): unknown {
+  const log = (level: 'debug' | 'info' | 'warn' | 'error') => (msg: unknown, data?: unknown) => {
+    send({ ag: BRAND, type: 'log', requestId: task.requestId, level, msg: String(msg), data });
+  };
+  const info = log('info');
+  return {
+    task: { id: task.taskId, attempt: task.attempt },
+    agent: { name: agent, instance: Number(instance) },
+    deps: task.deps,
+    log: Object.assign((msg: unknown, data?: unknown) => info(msg, data), {
+      debug: log('debug'),
+      info,
+      warn: log('warn'),
+      error: log('error'),
+    }),
+  };
+}
+
+async function runTask(handler: Handler, task: TaskMessage): Promise<void> {
+  const base = { ag: BRAND, type: 'result', requestId: task.requestId, taskId: task.taskId } as const;
+  let output: unknown;
+  try {
+    if (task.inject) commitFault(task.inject);
+    output = await handler(task.input, makeContext(task));
+  } catch (err) {
+    send({ ...base, ok: false, kind: 'exception', error: toWireError(err) });
+    return;
+  }
+  try {
+    checkSerialisable(output);
+  } catch (err) {
+    send({ ...base, ok: false, kind: 'invalid_output', error: toWireError(err) });
+    return;
+  }
+  send({ ...base, ok: true, output: output === undefined ? null : output });
+}
+
+async function main(): Promise<void> {
+  let handler: Handler;
+  try {
+    const file = process.env[ENV.handler];
+    if (!file) throw new Error(`${ENV.handler} is not set`);
+    const mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+    if (typeof mod.default !== 'function') {
+      throw new TypeError(`${file} has no default export function (export default async (input, ctx) => output)`);
+    }
+    handler = mod.default as Handler;
+  } catch (err) {
+    send({ ag: BRAND, type: 'init_failed', error: toWireError(err) });
+    process.disconnect();
+    process.exitCode = 78;
+    return;
+  }
+
+  process.on('message', (raw: KernelMessage) => {
+    if (raw === null || typeof raw !== 'object' || raw.ag !== BRAND) return; // not ours: ignore
+    if (raw.type === 'task') void runTask(handler, raw);
+    else if (raw.type === 'shutdown') process.exit(0);
+  });
+  send({ ag: BRAND, type: 'ready', pid: process.pid });
+}
+
+void main();
