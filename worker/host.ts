@@ -10,6 +10,7 @@ import {
   toWireError,
   type AgentMessage,
   type KernelMessage,
+  type ReplyMessage,
   type TaskMessage,
 } from '../src/protocol/messages.js';
 import { commitFault } from './faults.js';
@@ -40,13 +41,42 @@ function checkSerialisable(value: unknown): void {
   });
 }
 
+/** Pending syscalls of this process, by callId. */
+const calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+let nextCallId = 1;
+
+function syscall(task: TaskMessage, op: string, args?: unknown): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const callId = nextCallId++;
+    calls.set(callId, { resolve, reject });
+    send({ ag: BRAND, type: 'call', callId, requestId: task.requestId, op, args });
+  });
+}
+
+function onReply(m: ReplyMessage): void {
+  const c = calls.get(m.callId);
+  if (!c) return;
+  calls.delete(m.callId);
+  if (m.ok) c.resolve(m.value);
+  else {
+    const err = new Error(m.error?.message ?? 'syscall failed') as Error & { code?: string };
+    err.name = m.error?.name ?? 'SyscallError';
+    err.code = m.error?.code;
+    c.reject(err);
+  }
+}
+
 function makeContext(task: TaskMessage): unknown {
   const log = (level: 'debug' | 'info' | 'warn' | 'error') => (msg: unknown, data?: unknown) => {
     send({ ag: BRAND, type: 'log', requestId: task.requestId, level, msg: String(msg), data });
   };
   const info = log('info');
   return {
+    /** Low-level syscall access; the named helpers below are the supported API. */
+    syscall: (op: string, args?: unknown) => syscall(task, op, args),
     task: { id: task.taskId, attempt: task.attempt },
+    /** Add a task to the running DAG: { id, agent, deps?, input? }. Rejects if the kernel refuses it. */
+    spawn: (t: unknown) => syscall(task, 'task.spawn', t),
     agent: { name: agent, instance: Number(instance) },
     deps: task.deps,
     log: Object.assign((msg: unknown, data?: unknown) => info(msg, data), {
@@ -97,6 +127,7 @@ async function main(): Promise<void> {
   process.on('message', (raw: KernelMessage) => {
     if (raw === null || typeof raw !== 'object' || raw.ag !== BRAND) return; // not ours: ignore
     if (raw.type === 'task') void runTask(handler, raw);
+    else if (raw.type === 'reply') onReply(raw);
     else if (raw.type === 'shutdown') process.exit(0);
   });
   send({ ag: BRAND, type: 'ready', pid: process.pid });

@@ -8,10 +8,11 @@ import { join } from 'node:path';
 import { execaNode, type ResultPromise } from 'execa';
 import type { AgentSpec } from '../config/agent-spec.js';
 import type { EventLog } from '../observe/events.js';
-import { BRAND, ENV, type FailureKind, type KernelMessage, type TaskMessage } from '../protocol/messages.js';
+import { BRAND, ENV, toWireError, type FailureKind, type KernelMessage, type TaskMessage } from '../protocol/messages.js';
 import { parseAgentMessage } from '../protocol/validate.js';
 import type { Acb } from './acb.js';
 import { classifyExit, type KillReason } from './exit-reason.js';
+import type { SyscallTable } from './syscalls.js';
 
 export type AttemptOutcome =
   | { ok: true; output: unknown }
@@ -25,6 +26,10 @@ export interface ProcessContext {
   logDir: string | undefined;
   /** Called once the process has ended, with the facts classified. */
   onExit(proc: AgentProcess): void;
+  /** Operations the agent may call (ctx.* in handlers). */
+  syscalls: SyscallTable;
+  /** Extra node flags for this agent's processes (e.g. the permission model). */
+  nodeFlags?: (spec: AgentSpec) => string[];
   /** Tell the reaper about a new process group (and when it is gone). */
   track(pgid: number): void;
   untrack(pgid: number): void;
@@ -66,7 +71,7 @@ export class AgentProcess {
     this.logFd = openSync(ctx.logDir ? join(ctx.logDir, `${spec.name}#${instance}.log`) : '/dev/null', 'a');
     const title = `agentos-agent ${spec.name}#${instance} run=${ctx.runId}`;
     this.sub = execaNode(ctx.workerPath, title.split(' '), {
-      nodeOptions: [`--max-old-space-size=${spec.memory_mb}`],
+      nodeOptions: [`--max-old-space-size=${spec.memory_mb}`, ...(ctx.nodeFlags?.(spec) ?? [])],
       ipc: true,
       serialization: 'json',
       detached: true, // own process group: one kill reaches the handler's grandchildren too
@@ -188,7 +193,9 @@ export class AgentProcess {
     return this.exited;
   }
 
-  private sendRaw(msg: KernelMessage): void {
+  /** Send a message to the child (no-op once the channel is closed). */
+  sendRaw(msg: KernelMessage): void {
+    if (!this.alive) return;
     try {
       this.sub.send(msg);
     } catch {
@@ -259,6 +266,20 @@ export class AgentProcess {
         const p = this.pending;
         if (!p || m.requestId !== p.msg.requestId) return this.reject('log for a request this process does not hold');
         this.ctx.events.emit({ type: 'task.log', task: p.msg.taskId, agent: this.acb.agent, level: m.level, msg: m.msg, data: m.data });
+        return;
+      }
+      case 'call': {
+        const p = this.pending;
+        if (!p || m.requestId !== p.msg.requestId) {
+          this.reject(`call '${m.op}' outside the attempt this process holds`);
+          this.sendRaw({ ag: BRAND, type: 'reply', callId: m.callId, ok: false, error: { name: 'SyscallError', message: 'no task in progress for this call', code: 'E_NO_TASK' } });
+          return;
+        }
+        const caller = { acb: this.acb, taskId: p.msg.taskId, attempt: p.msg.attempt };
+        this.ctx.syscalls.invoke(m.op, caller, m.args).then(
+          (value) => this.sendRaw({ ag: BRAND, type: 'reply', callId: m.callId, ok: true, value }),
+          (err: unknown) => this.sendRaw({ ag: BRAND, type: 'reply', callId: m.callId, ok: false, error: toWireError(err) }),
+        );
         return;
       }
       case 'result': {

@@ -19,6 +19,14 @@ import { AgentPool } from './agent-pool.js';
 import type { AgentProcess } from './agent-process.js';
 import { QuotaSampler } from './quota-sampler.js';
 import { Reaper } from './reaper.js';
+import { SyscallError, SyscallTable } from './syscalls.js';
+import { z } from 'zod';
+import { taskIdSchema } from '../config/plan.js';
+import type { AgentOSError } from '../errors.js';
+
+const spawnArgsSchema = z
+  .object({ id: taskIdSchema, agent: z.string().min(1), deps: z.array(taskIdSchema).default([]), input: z.unknown().optional() })
+  .strict();
 
 export interface KernelOptions {
   registry: AgentRegistry;
@@ -49,6 +57,8 @@ export class Kernel implements Executor {
   readonly events = new EventLog();
   readonly table = new ProcessTable();
   readonly scheduler: Scheduler;
+  /** Operations agents may call; each kernel part registers its own (see syscalls.ts). */
+  readonly syscalls = new SyscallTable();
   private readonly pools = new Map<string, AgentPool>();
   private readonly metrics: MetricsCollector;
   private readonly sampler: QuotaSampler;
@@ -82,6 +92,18 @@ export class Kernel implements Executor {
       injections: opts.injections ?? [],
       maxDynamicTasks: opts.maxDynamicTasks ?? 1000,
     });
+    this.syscalls.register('task.spawn', (caller, args) => {
+      const parsed = spawnArgsSchema.safeParse(args);
+      if (!parsed.success) throw new SyscallError('E_SCHEMA', `ctx.spawn: ${parsed.error.issues[0]?.path.join('.') || 'task'}: ${parsed.error.issues[0]?.message}`);
+      try {
+        const rec = this.scheduler.addDynamic(parsed.data, caller.taskId);
+        return { id: rec.id, state: rec.state };
+      } catch (err) {
+        const e = err as AgentOSError;
+        this.events.emit({ type: 'task.spawn_rejected', task: parsed.data.id, by: caller.taskId, code: e.code ?? 'E_INTERNAL', message: e.message });
+        throw new SyscallError(e.code ?? 'E_INTERNAL', e.message);
+      }
+    });
     this.sampler = new QuotaSampler(() => this.liveProcesses(), this.events, opts.sampleIntervalMs ?? 250);
   }
 
@@ -107,6 +129,7 @@ export class Kernel implements Executor {
           workerPath: join(WORKER_DIR, 'host.js'),
           events: this.events,
           logDir: join(this.runDir, 'logs'),
+          syscalls: this.syscalls,
           track: (pgid) => reaper.track(pgid),
           untrack: (pgid) => reaper.untrack(pgid),
         },

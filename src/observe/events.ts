@@ -19,6 +19,7 @@ export type KernelEvent =
   | { type: 'process.restart'; agent: string; instance: number; restarts: number }
   | { type: 'agent.circuit_open'; agent: string; restarts: number; window_ms: number }
   | { type: 'task.added'; task: string; agent: string; deps: string[]; dynamic: boolean }
+  | { type: 'task.spawn_rejected'; task: string; by: string; code: string; message: string }
   | { type: 'task.state'; task: string; state: TaskState; agent?: string; attempt?: number; pid?: number; instance?: number; reason?: string }
   | { type: 'task.failure'; task: string; agent: string; attempt: number; kind: FailureKind; message: string; pid: number }
   | { type: 'task.retry'; task: string; agent: string; attempt: number; delay_ms: number }

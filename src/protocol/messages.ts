@@ -43,7 +43,17 @@ export interface ShutdownMessage {
   type: 'shutdown';
 }
 
-export type KernelMessage = TaskMessage | ShutdownMessage;
+/** The kernel's answer to a `call` (a syscall) from the agent. */
+export interface ReplyMessage {
+  ag: typeof BRAND;
+  type: 'reply';
+  callId: number;
+  ok: boolean;
+  value?: unknown;
+  error?: WireError;
+}
+
+export type KernelMessage = TaskMessage | ShutdownMessage | ReplyMessage;
 
 // ---- agent -> kernel -------------------------------------------------------------------------
 
@@ -87,7 +97,21 @@ export interface LogMessage {
   data?: unknown;
 }
 
-export type AgentMessage = ReadyMessage | InitFailedMessage | ResultMessage | TaskErrorMessage | LogMessage;
+/**
+ * A syscall: the agent asks the kernel to do something on its behalf (send a message, read shared memory,
+ * add a task, ...). `requestId` names the attempt it is made for; the kernel answers with a `reply`
+ * carrying the same `callId`. Which `op`s exist is decided by the kernel's syscall table.
+ */
+export interface CallMessage {
+  ag: typeof BRAND;
+  type: 'call';
+  callId: number;
+  requestId: string;
+  op: string;
+  args?: unknown;
+}
+
+export type AgentMessage = ReadyMessage | InitFailedMessage | ResultMessage | TaskErrorMessage | LogMessage | CallMessage;
 
 // ---- how the kernel tells the child who it is (environment, read once at start-up) -----------
 

@@ -45,6 +45,14 @@ export const agentMessageSchema = z.discriminatedUnion('type', [
     msg: z.string().max(100_000),
     data: z.unknown().optional(),
   }),
+  z.object({
+    ag: brand,
+    type: z.literal('call'),
+    callId: z.number().int().nonnegative(),
+    requestId: z.string().max(200),
+    op: z.string().min(1).max(100),
+    args: z.unknown().optional(),
+  }),
 ]);
 
 export type ParsedAgentMessage =

@@ -71,7 +71,7 @@ export class Scheduler {
   }
 
   /** Add one task while the run goes on. Throws AgentOSError (nothing changes) on bad input. */
-  addDynamic(t: { id: string; agent: string; deps?: string[]; input?: unknown }): TaskRecord {
+  addDynamic(t: { id: string; agent: string; deps?: string[]; input?: unknown }, _by?: string): TaskRecord {
     const deps = t.deps ?? [];
     if (this.interrupted) throw new AgentOSError('E_USAGE', `run is stopping; task '${t.id}' not added`);
     if (this.dynamicAdded >= this.opts.maxDynamicTasks) throw new AgentOSError('E_USAGE', `run may add at most ${this.opts.maxDynamicTasks} tasks`);

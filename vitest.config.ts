@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+// Test files start real process trees: run them one file at a time so they do not fight for two cores,
+// and give each test room for process start-up under load.
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    fileParallelism: false,
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    reporters: ['default'],
+  },
+});
