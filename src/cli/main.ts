@@ -7,11 +7,14 @@ import { PACKAGE_ROOT } from '../paths.js';
 import { crashDemo } from './demo.js';
 import { EXIT, runCommand, type Io } from './run-command.js';
 import { parseRunOptions, RUN_USAGE } from './run-options.js';
+import { parseStressOptions, STRESS_USAGE } from '../stress/options.js';
+import { stressCommand } from './stress-command.js';
 
 const USAGE = `agentos — run multi-agent work as real processes
 
 usage:
   agentos run <plan.yaml> [options]   run a plan (agentos run --help for options)
+  agentos stress --agents N --tasks M  N agent processes, M tasks, faults injected (agentos stress --help)
   agentos demo                        the fault-injection crash demo
   agentos --version
 
@@ -31,6 +34,12 @@ async function main(argv: string[]): Promise<number> {
         return EXIT.ok;
       }
       return (await runCommand(parseRunOptions(rest), io)).code;
+    case 'stress':
+      if (rest.includes('--help') || rest.includes('-h')) {
+        io.out(STRESS_USAGE);
+        return EXIT.ok;
+      }
+      return stressCommand(parseStressOptions(rest), io);
     case 'demo':
       return crashDemo(rest, io);
     case '--version':

@@ -13,7 +13,7 @@ import { EventFileLogger } from '../observe/event-logger.js';
 import { EventLog } from '../observe/events.js';
 import { MetricsCollector } from '../observe/metrics.js';
 import { agentReports, taskReport, writeReport, type RunReport, type RunStatus } from '../observe/report.js';
-import { Scheduler, type Executor, type Injection } from '../scheduler/scheduler.js';
+import { Scheduler, type Executor, type Injection, type TaskInjection } from '../scheduler/scheduler.js';
 import { ProcessTable } from './acb.js';
 import { AgentPool } from './agent-pool.js';
 import type { AgentProcess } from './agent-process.js';
@@ -36,6 +36,8 @@ export interface KernelOptions {
   /** @default 2 x CPU cores, at least 4 */
   concurrency?: number;
   injections?: readonly Injection[];
+  /** Faults for single tasks by id, committed inside the child (stress runs). */
+  taskInjections?: ReadonlyMap<string, TaskInjection>;
   /** Quota sampler period. @default 250 */
   sampleIntervalMs?: number;
   /** @default 1000 */
@@ -90,6 +92,7 @@ export class Kernel implements Executor {
     this.scheduler = new Scheduler(this, this.events, {
       concurrency: opts.concurrency ?? 8,
       injections: opts.injections ?? [],
+      taskInjections: opts.taskInjections,
       maxDynamicTasks: opts.maxDynamicTasks ?? 1000,
     });
     this.syscalls.register('task.spawn', (caller, args) => {

@@ -19,6 +19,13 @@ export interface Injection {
   attempt: number | undefined;
 }
 
+/** A fault for one task (stress runs): committed on the task's N-th attempt, whichever agent runs it. */
+export interface TaskInjection {
+  fault: Fault;
+  /** The task's attempt number (1-based, across fallbacks). */
+  attempt: number;
+}
+
 export interface Executor {
   /** The agent and its fallbacks, in order. */
   chain(agent: string): AgentSpec[];
@@ -29,6 +36,8 @@ export interface Executor {
 export interface SchedulerOptions {
   concurrency: number;
   injections: readonly Injection[];
+  /** Per-task faults by task id (checked before the per-agent ones). @default none */
+  taskInjections?: ReadonlyMap<string, TaskInjection>;
   /** Most tasks a run may add while it runs. */
   maxDynamicTasks: number;
 }
@@ -143,7 +152,9 @@ export class Scheduler {
     if (this.graph.finished) this.doneResolve?.();
   }
 
-  private injectionFor(agent: string, agentAttempt: number): Fault | undefined {
+  private injectionFor(task: string, attempt: number, agent: string, agentAttempt: number): Fault | undefined {
+    const byTask = this.opts.taskInjections?.get(task);
+    if (byTask && byTask.attempt === attempt) return byTask.fault;
     for (const inj of this.opts.injections) {
       if (inj.agent === agent && (inj.attempt === undefined || inj.attempt === agentAttempt)) return inj.fault;
     }
@@ -197,7 +208,7 @@ export class Scheduler {
         } else {
           this.events.emit({ type: 'task.state', task: rec.id, state: 'running', agent: spec.name, attempt, pid: proc.pid, instance: proc.acb.instance });
         }
-        const inject = this.injectionFor(spec.name, agentAttempt);
+        const inject = this.injectionFor(rec.id, attempt, spec.name, agentAttempt);
         if (inject) this.events.emit({ type: 'fault.injected', task: rec.id, agent: spec.name, attempt, fault: inject });
         const msg = { ag: BRAND, type: 'task', requestId: `r${++this.requestSeq}`, taskId: rec.id, attempt, input: rec.input, deps: this.graph.depOutputs(rec), inject } as const;
         const outcome = (await this.queue.add(() => proc.run(msg, spec.timeout_ms)))!;
