@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 // Stress load: spin the CPU for `cpu_ms`, then wait `wait_ms` on a timer. No fault logic here: faults are
 // injected by the kernel's task injection and committed by worker/faults.ts inside this real process.
 export default async function stressWorker(input) {
