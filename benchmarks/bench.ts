@@ -1,0 +1,79 @@
+/**
+ * `npm run bench [-- --quick] [-- --only stress,baselines,peers,kernel]`: every figure of
+ * docs/benchmarks.md from one run on this machine. Writes benchmarks/results/<part>.json and regenerates
+ * docs/benchmarks.md with its SVG charts (docs/benchmarks/*.svg).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { PACKAGE_ROOT } from '../src/paths.js';
+import { writeJsonFile } from '../src/stress/report.js';
+import { runBaselines } from './baselines.js';
+import { writeMarkdown } from './markdown.js';
+import { runBullmq, runContainment, runDispatch } from './peers.js';
+import { runStressMatrix } from './stress-matrix.js';
+
+export const RESULTS = join(PACKAGE_ROOT, 'benchmarks/results');
+const KERNEL_BENCH = join(PACKAGE_ROOT, 'dist/benchmarks/kernel-bench.js');
+
+const { values } = parseArgs({ options: { quick: { type: 'boolean' }, only: { type: 'string' } }, strict: true });
+const quick = values.quick === true;
+const only = new Set((values.only ?? 'kernel,stress,baselines,peers').split(','));
+const log = (s: string): void => void process.stdout.write(`${s}\n`);
+const t0 = performance.now();
+const stamp = (): string => `${((performance.now() - t0) / 1000).toFixed(0)}s`;
+
+mkdirSync(RESULTS, { recursive: true });
+const runsDir = mkdtempSync(join(tmpdir(), 'agentos-bench-runs-'));
+const meta = {
+  quick,
+  started_at: new Date().toISOString(),
+  node: process.version,
+  cores: availableParallelism(),
+  cpu: cpus()[0]?.model ?? 'unknown',
+  memory_gb: Math.round(totalmem() / 2 ** 30),
+  load_avg_at_start: (readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3)).map(Number),
+};
+log(`AgentOS benchmarks${quick ? ' (quick)' : ''}: node ${meta.node}, ${meta.cores} cores, load ${meta.load_avg_at_start.join(' ')}`);
+
+try {
+  // 4. kernel microbenchmarks (benchmarks/kernel-bench.ts, from the kernel issue), run first on a quiet kernel
+  if (only.has('kernel')) {
+    log(`[${stamp()}] kernel microbenchmarks`);
+    if (existsSync(KERNEL_BENCH)) {
+      const r = spawnSync(process.execPath, [KERNEL_BENCH, ...(quick ? ['--quick'] : [])], { stdio: 'inherit', timeout: 5 * 60_000 });
+      if (r.status !== 0) log(`  kernel-bench exited ${r.status ?? r.signal}`);
+    } else {
+      // HOOK: benchmarks/kernel-bench.ts comes with the kernel issue; once merged it writes results/kernel.json.
+      writeJsonFile(join(RESULTS, 'kernel.json'), { skipped: 'benchmarks/kernel-bench.ts is not in this branch yet (kernel issue)' });
+      log('  skipped: benchmarks/kernel-bench.ts not merged yet');
+    }
+  }
+  if (only.has('stress')) {
+    log(`[${stamp()}] stress matrix`);
+    const cells = await runStressMatrix({ agents: quick ? [4, 10] : [10, 50, 100], rates: [0, 0.1], tasks: quick ? 100 : 2000, runsDir, log });
+    writeJsonFile(join(RESULTS, 'stress.json'), { meta, cells });
+  }
+  if (only.has('baselines')) {
+    log(`[${stamp()}] baselines (repair workflow)`);
+    const rows = await runBaselines({ runs: quick ? 2 : 12, rates: [0, 0.1, 0.3], log });
+    writeJsonFile(join(RESULTS, 'baselines.json'), { meta, rows });
+  }
+  if (only.has('peers')) {
+    log(`[${stamp()}] peers: dispatch`);
+    const dispatch = await runDispatch({ quick, runsDir, log });
+    log(`[${stamp()}] peers: BullMQ`);
+    const bullmq = await runBullmq({ quick, log });
+    if (bullmq.skipped) log(`  BullMQ skipped: ${bullmq.skipped}`);
+    dispatch.push(...bullmq.dispatch);
+    log(`[${stamp()}] peers: fault containment`);
+    const containment = await runContainment({ quick, runsDir, log, bullmq });
+    writeJsonFile(join(RESULTS, 'peers.json'), { meta, dispatch, containment, bullmq: { skipped: bullmq.skipped, redis_version: bullmq.redis_version } });
+  }
+  writeMarkdown(RESULTS, join(PACKAGE_ROOT, 'docs'));
+  log(`[${stamp()}] done: benchmarks/results/*.json, docs/benchmarks.md`);
+} finally {
+  rmSync(runsDir, { recursive: true, force: true });
+}
