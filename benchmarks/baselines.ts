@@ -51,13 +51,11 @@ function timeoutOf(agent: string): number {
 
 async function single(faults: Partial<Record<RepairStep, PeerFault>>): Promise<RunOutcome> {
   const o = await runScenario<{ fixed: boolean; attempts: number; attemptsByStep: Record<string, number> }>(SCENARIO, ['single', JSON.stringify(faults)], { deadlineMs: 5000, nodeFlags: HEAP });
-  // If the process died, count the attempts it got to from its progress lines.
-  const started = o.result?.attemptsByStep ?? Object.fromEntries(REPAIR_STEPS.map((s) => [s.id, 0]));
-  let attempts = o.result?.attempts ?? 0;
-  if (!o.result) {
-    attempts = (o.stderrTail.match(/attempt /g) ?? []).length || 1;
-  }
-  const tokens = REPAIR_STEPS.reduce((sum, s) => sum + (started[s.id] ?? 0) * tokensPerCall(s.agent), 0) || attempts * 0;
+  // If the process died, count the attempts it made from its progress lines ("attempt <step> <n>").
+  const made: Record<string, number> = o.result?.attemptsByStep ?? {};
+  if (!o.result) for (const m of o.stderr.matchAll(/^attempt (\w+) (\d+)$/gm)) made[m[1]!] = Number(m[2]);
+  const attempts = o.result?.attempts ?? Object.values(made).reduce((a, b) => a + b, 0);
+  const tokens = REPAIR_STEPS.reduce((sum, s) => sum + (made[s.id] ?? 0) * tokensPerCall(s.agent), 0);
   return { fixed: o.result?.fixed === true, ms: o.ms, attempts, tokens };
 }
 

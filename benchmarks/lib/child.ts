@@ -14,6 +14,8 @@ export interface ChildOutcome<T> {
   /** Killed by us at the deadline (it was still running). */
   killedAtDeadline: boolean;
   stderrTail: string;
+  /** The last 4 KB of stderr. */
+  stderr: string;
 }
 
 export function runScenario<T>(script: string, args: string[], opts: { deadlineMs: number; nodeFlags?: string[]; env?: Record<string, string> }): Promise<ChildOutcome<T>> {
@@ -22,7 +24,7 @@ export function runScenario<T>(script: string, args: string[], opts: { deadlineM
   let out = '';
   let err = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (err = (err + c.toString()).slice(-2000)));
+  child.stderr.on('data', (c: Buffer) => (err = (err + c.toString()).slice(-4096)));
   let killed = false;
   const timer = setTimeout(() => {
     killed = true;
@@ -36,7 +38,7 @@ export function runScenario<T>(script: string, args: string[], opts: { deadlineM
     child.once('close', (code, signal) => {
       clearTimeout(timer);
       const line = out.split('\n').find((l) => l.startsWith('RESULT '));
-      resolve({ result: line ? (JSON.parse(line.slice(7)) as T) : undefined, code, signal, ms: Math.round(performance.now() - t0), killedAtDeadline: killed, stderrTail: err.trim().split('\n').slice(-3).join(' | ') });
+      resolve({ result: line ? (JSON.parse(line.slice(7)) as T) : undefined, code, signal, ms: Math.round(performance.now() - t0), killedAtDeadline: killed, stderrTail: err.trim().split('\n').slice(-3).join(' | '), stderr: err });
     });
   });
 }

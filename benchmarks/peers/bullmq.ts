@@ -68,7 +68,8 @@ async function withQueue<T>(port: number, name: string, concurrency: number, fn:
   const ev = new QueueEvents(name, { connection });
   await ev.waitUntilReady();
   // A string processor path makes BullMQ run each job in a sandboxed child process.
-  const w = new Worker(name, PROCESSOR, { connection, concurrency, useWorkerThreads: false, autorun: true });
+  // Heap limit of each sandbox child as AgentOS's stress agent gets (--max-old-space-size=96).
+  const w = new Worker(name, PROCESSOR, { connection, concurrency, useWorkerThreads: false, autorun: true, workerForkOptions: { execArgv: ['--max-old-space-size=96'] } });
   await w.waitUntilReady();
   try {
     return await fn(q, w, ev);
@@ -134,7 +135,7 @@ export async function runBullmq(o: { quick: boolean; log: (s: string) => void })
         const r = await wait;
         const ms = performance.now() - t0;
         const outcome = r.timedOut ? `stalled: ${r.completed}/${batch + 1} jobs completed by the 10 s deadline (${r.failed} failed attempts); the faulty job never finished` : `all ${batch + 1} jobs completed in ${Math.round(ms)} ms; ${r.failed} failed attempt(s) retried (job attempts: 3)`;
-        out.containment.push({ system: 'BullMQ', what_ran: `sandboxed processor, concurrency ${W}, ${batch} no-op jobs + 1 job committing '${fault}' on its first attempt, job opts attempts 3`, fault, outcome, completed: r.completed, of: batch + 1, ms: Math.round(ms), process_survived: true, retries: r.failed });
+        out.containment.push({ system: 'BullMQ', what_ran: `sandboxed processor (child heap --max-old-space-size=96), concurrency ${W}, ${batch} no-op jobs + 1 job committing '${fault}' on its first attempt, job opts attempts 3`, fault, outcome, completed: r.completed, of: batch + 1, ms: Math.round(ms), process_survived: true, retries: r.failed });
         o.log(`  containment BullMQ ${fault}: ${outcome}`);
       });
     }
