@@ -30,13 +30,13 @@ const esc = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const table = (head: string[], rows: string[][]): string => [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
 const verdict = (ok: boolean | null): string => (ok === null ? 'not measured' : ok ? '**met**' : '**missed**');
 
-export function writeMarkdown(results: string, docs: string): void {
+export function writeMarkdown(results: string, docs: string, quick: boolean): void {
   const chartsDir = join(docs, 'benchmarks');
   mkdirSync(chartsDir, { recursive: true });
   const stress = load<{ meta: Meta; cells: StressCell[] }>(results, 'stress');
   const base = load<{ meta: Meta; rows: BaselineRow[] }>(results, 'baselines');
   const peers = load<{ meta: Meta; dispatch: DispatchRow[]; containment: ContainmentRow[]; bullmq: { skipped: string | null; redis_version: string | null } }>(results, 'peers');
-  const kernel = load<Record<string, unknown>>(results, 'kernel');
+  const kernel = load<Record<string, unknown>>(results, quick ? 'kernel-quick' : 'kernel');
   const meta = stress?.meta ?? base?.meta ?? peers?.meta;
   const out: string[] = [];
   const chart = (name: string, svg: string, alt: string): void => {
@@ -59,7 +59,7 @@ export function writeMarkdown(results: string, docs: string): void {
   const pNoop = find('Piscina', 'no-op');
   const aFan = find('AgentOS', 'fan-out');
   const lFan = find('LangGraph JS', 'fan-out');
-  const crashToRetry = typeof kernel?.crash_to_retry_ms === 'number' ? kernel.crash_to_retry_ms : typeof (kernel?.crash_to_retry_ms as { median?: number } | undefined)?.median === 'number' ? (kernel!.crash_to_retry_ms as { median: number }).median : null;
+  const crashToRetry = typeof kernel?.crash_to_retry_ms === 'number' ? kernel.crash_to_retry_ms : null;
   const aCont = (peers?.containment ?? []).filter((c) => c.system === 'AgentOS');
   out.push('## Goals', '');
   const g: string[][] = [];
@@ -129,9 +129,8 @@ export function writeMarkdown(results: string, docs: string): void {
 
   // ---- kernel ----
   out.push('## 4. Kernel microbenchmarks (benchmarks/kernel-bench.ts)', '');
-  if (!kernel) out.push('Not run.', '');
-  else if (typeof kernel.skipped === 'string') out.push(`Skipped: ${kernel.skipped}.`, '');
-  else out.push('```json', JSON.stringify(kernel, null, 2), '```', '');
+  if (!kernel) out.push('Not in this run (benchmarks/kernel-bench.ts not present or failed).', '');
+  else out.push(`From \`benchmarks/results/${quick ? 'kernel-quick' : 'kernel'}.json\`, written by \`node dist/benchmarks/kernel-bench.js\` inside this \`npm run bench\`:`, '', '```json', JSON.stringify(kernel, null, 2), '```', '');
 
   writeFileSync(join(docs, 'benchmarks.md'), `${out.join('\n')}\n`);
 }
