@@ -216,7 +216,7 @@ export class Scheduler {
         const pool = this.exec.pool(spec.name);
         let proc;
         try {
-          proc = await pool.acquire();
+          proc = await pool.acquire({ retry: rec.attempts > 0 });
         } catch (err) {
           if (this.interrupted) return;
           // Circuit open: this agent takes no more work; try the next in the chain.

@@ -46,6 +46,25 @@ describe('agentos stress', () => {
     expect(res.stdout).toMatch(/40\/40 done \(100%\)/);
   });
 
+  it('a retried task waits at the head of the line, not behind the backlog', async () => {
+    const dir = tempDir();
+    const reportFile = join(dir, 'stress.json');
+    // one agent, 20 tasks, exactly one throws on its first attempt
+    const res = await runCli(['stress', '--agents', '1', '--tasks', '20', '--fault-rate', '0.05', '--faults', 'throw', '--wait-ms', '5', '--runs-dir', join(dir, 'runs'), '--report', reportFile, '--quiet']);
+    expect(res.exitCode, res.all).toBe(0);
+    const r = readJson<StressReport>(reportFile);
+    expect(r.succeeded).toBe(20);
+    const events = readEvents(r.run_dir);
+    const failed = events.find((e) => e.type === 'task.failure')!;
+    const starts = events.filter((e) => e.type === 'task.state' && e.state === 'running');
+    const failAt = starts.findIndex((e) => e.task === failed.task);
+    const retryAt = starts.findIndex((e, i) => i > failAt && e.task === failed.task);
+    const remaining = starts.length - failAt - 2; // fresh tasks that were still waiting when it failed
+    expect(remaining).toBeGreaterThan(2);
+    // during its backoff at most the one process it freed ran another task; then the retry went first
+    expect(retryAt - failAt).toBeLessThanOrEqual(2);
+  });
+
   it.each([
     [['--tasks', '5'], /--agents is required/],
     [['--agents', '2'], /--tasks is required/],
