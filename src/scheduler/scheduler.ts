@@ -41,6 +41,7 @@ export class Scheduler {
   private dynamicAdded = 0;
   private requestSeq = 0;
   private readonly sleepers = new Set<() => void>();
+  private readonly finishWaiters = new Map<string, Array<(rec: TaskRecord) => void>>();
   private doneResolve: (() => void) | undefined;
   readonly done: Promise<void>;
 
@@ -97,6 +98,9 @@ export class Scheduler {
       if (isTerminal(rec.state)) continue;
       rec.error = { kind: 'interrupted', message: 'the run was interrupted before this task finished' };
       this.setState(rec, 'skipped', { reason: 'interrupted' }, now);
+      const waiters = this.finishWaiters.get(rec.id);
+      this.finishWaiters.delete(rec.id);
+      for (const w of waiters ?? []) w(rec);
     }
     this.checkDone();
   }
@@ -127,7 +131,24 @@ export class Scheduler {
     this.onTerminal(rec);
   }
 
+  /** Resolves with the task once it reached a final state. */
+  whenFinished(id: string): Promise<TaskRecord> {
+    const rec = this.graph.get(id);
+    if (!rec) return Promise.reject(new AgentOSError('E_UNKNOWN_DEPENDENCY', `no task '${id}'`));
+    if (isTerminal(rec.state)) return Promise.resolve(rec);
+    return new Promise((resolve) => {
+      const list = this.finishWaiters.get(id);
+      if (list) list.push(resolve);
+      else this.finishWaiters.set(id, [resolve]);
+    });
+  }
+
   private onTerminal(rec: TaskRecord): void {
+    const waiters = this.finishWaiters.get(rec.id);
+    if (waiters) {
+      this.finishWaiters.delete(rec.id);
+      for (const w of waiters) w(rec);
+    }
     for (const id of rec.dependents) {
       const dep = this.graph.get(id)!;
       if (dep.state !== 'pending') continue;
