@@ -228,6 +228,17 @@ export class KvPageStore {
     return out;
   }
 
+  /** Distinct pages each owner's sequences reference. */
+  pagesByOwner(): Map<string, number> {
+    const sets = new Map<string, Set<number>>();
+    for (const seq of this.seqs.values()) {
+      let s = sets.get(seq.owner);
+      if (!s) sets.set(seq.owner, (s = new Set()));
+      for (const p of seq.pages) s.add(p.id);
+    }
+    return new Map([...sets].map(([o, s]) => [o, s.size]));
+  }
+
   stats(): KvStats {
     let logical = 0;
     const physical = new Set<number>();

@@ -9,6 +9,7 @@ import { AgentOSError } from '../errors.js';
 import type { EventLog } from '../observe/events.js';
 import { BRAND, type Fault } from '../protocol/messages.js';
 import type { AgentPool } from '../kernel/agent-pool.js';
+import type { AgentProcess } from '../kernel/agent-process.js';
 import { retryDelay } from './backoff.js';
 import { TaskGraph, isTerminal, type TaskRecord } from './task-graph.js';
 
@@ -24,6 +25,10 @@ export interface Executor {
   chain(agent: string): AgentSpec[];
   pool(agent: string): AgentPool;
   hasAgent(agent: string): boolean;
+  /** A refusal message when the agent may take no more work (token budget spent); undefined: go. */
+  admit?(agent: string): string | undefined;
+  /** After a successful attempt of an agent with a token_budget: count its output. */
+  settled?(agent: string, task: string, acb: AgentProcess['acb'], output: unknown): Promise<void>;
 }
 
 export interface SchedulerOptions {
@@ -176,6 +181,14 @@ export class Scheduler {
           await this.sleep(delay);
         }
         if (this.interrupted) return;
+        const refusal = this.exec.admit?.(spec.name);
+        if (refusal !== undefined) {
+          // Budget spent: retrying this agent is pointless; the fallback (if any) takes over.
+          rec.failures.push({ attempt: rec.attempts, agent: spec.name, kind: 'token_quota', message: refusal, pid: 0 });
+          rec.error = { kind: 'token_quota', message: refusal };
+          this.events.emit({ type: 'task.failure', task: rec.id, agent: spec.name, attempt: rec.attempts, kind: 'token_quota', message: refusal, pid: 0 });
+          break;
+        }
         const pool = this.exec.pool(spec.name);
         let proc;
         try {
@@ -204,6 +217,7 @@ export class Scheduler {
         pool.release(proc);
         if (this.interrupted) return;
         if (outcome.ok) {
+          if (spec.token_budget !== undefined) await this.exec.settled?.(spec.name, rec.id, proc.acb, outcome.output);
           rec.output = outcome.output;
           rec.served_by = spec.name;
           rec.error = null;
