@@ -19,7 +19,7 @@ export async function runPlan(tasks: PlanTask[], extra: string[] = []) {
   // JSON is YAML: no YAML writer needed.
   writeFileSync(plan, JSON.stringify({ name: 'comms-test', tasks }));
   const reportFile = join(dir, 'report.json');
-  const res = await runCli(['run', plan, '--agents', COMMS_AGENTS, '--runs-dir', join(dir, 'runs'), '--report', reportFile, '--quiet', ...extra]);
+  const res = await runCli(['run', plan, '--agents', COMMS_AGENTS, '--runs-dir', join(dir, 'runs'), '--report', reportFile, '--quiet', '--concurrency', '16', ...extra]);
   const report = readJson<RunReport>(reportFile);
   const events = readEvents(report.run_dir);
   await expectAllGone(report.processes.map((p) => p.pid));
