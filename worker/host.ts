@@ -84,6 +84,8 @@ function makeContext(task: TaskMessage): unknown {
     send: (to: unknown, payload?: unknown) => call('bus.send', { to, payload }),
     /** Next message for this process/task: { from, to, topic, seq, payload, latency_ms }, or null after timeout_ms. */
     receive: (opts?: { timeout_ms?: number }) => call('bus.receive', opts ?? {}),
+    /** Up to opts.max (default 64) messages in one round trip once at least one is there; [] after timeout_ms. */
+    receiveMany: (opts?: { timeout_ms?: number; max?: number }) => call('bus.receive_many', opts ?? {}),
     publish: (topic: string, payload?: unknown) => call('bus.publish', { topic, payload }),
     subscribe: (topic: string) => call('bus.subscribe', { topic }),
     unsubscribe: (topic: string) => call('bus.unsubscribe', { topic }),

@@ -280,6 +280,22 @@ export class MessageBus {
     });
   }
 
+  /**
+   * Up to `max` messages in one call: waits (up to `timeoutMs`) for the first, then takes whatever else is
+   * already queued. Saves a round trip per message for a consumer that reads in bulk; [] on timeout.
+   */
+  async receiveMany(acb: Acb, taskId: string, timeoutMs: number, max: number): Promise<Delivered[]> {
+    const first = await this.receive(acb, taskId, timeoutMs);
+    if (!first) return [];
+    const out = [first];
+    while (out.length < max) {
+      const m = this.take(acb, taskId);
+      if (!m) break;
+      out.push(m);
+    }
+    return out;
+  }
+
   /** Depth of a slot's mailbox (tests, ACB). */
   depth(key: string): number {
     return this.boxes.get(key)?.depth ?? 0;

@@ -18,6 +18,7 @@ const topic = z.string().min(1).max(200).regex(/^[^*]/, 'topics may not start wi
 const schemas = {
   send: z.object({ to: address, payload: z.unknown() }).strict(),
   receive: z.object({ timeout_ms: z.number().int().min(0).max(3_600_000).default(10_000) }).strict(),
+  receiveMany: z.object({ timeout_ms: z.number().int().min(0).max(3_600_000).default(10_000), max: z.number().int().min(1).max(10_000).default(64) }).strict(),
   publish: z.object({ topic, payload: z.unknown() }).strict(),
   subscribe: z.object({ topic }).strict(),
   broadcast: z.object({ payload: z.unknown() }).strict(),
@@ -61,6 +62,10 @@ export function registerBusSyscalls(table: SyscallTable, bus: () => MessageBus):
   table.register('bus.receive', (c, args) => {
     const a = parse('receive', schemas.receive, args);
     return bus().receive(c.acb, c.taskId, a.timeout_ms);
+  });
+  table.register('bus.receive_many', (c, args) => {
+    const a = parse('receiveMany', schemas.receiveMany, args);
+    return bus().receiveMany(c.acb, c.taskId, a.timeout_ms, a.max);
   });
   table.register('bus.publish', (c, args) => {
     const a = parse('publish', schemas.publish, args);
