@@ -1,4 +1,5 @@
 // KV page ops over IPC, one at a time (each an IPC round trip): appends of one token, then fork+free pairs.
+import { performance } from 'node:perf_hooks';
 export default async function kv(input, ctx) {
   const base = await ctx.kv.create(Array.from({ length: input.prefix }, (_, i) => i));
   let t = performance.now();

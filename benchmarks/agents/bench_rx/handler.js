@@ -1,4 +1,5 @@
 // Throughput: receive input.count messages; Ping-pong: answer every ping.
+import { performance } from 'node:perf_hooks';
 const now = () => performance.timeOrigin + performance.now();
 export default async function rx(input, ctx) {
   if (input.mode === 'pingpong') {

@@ -1,4 +1,5 @@
 // Throughput: send input.count messages to input.to, keeping input.window sends in flight.
+import { performance } from 'node:perf_hooks';
 // Ping-pong: send input.rounds pings and wait for each pong; returns the round-trip times.
 const now = () => performance.timeOrigin + performance.now();
 export default async function tx(input, ctx) {

@@ -1,4 +1,5 @@
 // Sends input.count messages as fast as the kernel lets it; each send resolves once the message is queued.
+import { performance } from 'node:perf_hooks';
 export default async function producer(input, ctx) {
   const waits = [];
   const t0 = performance.now();
