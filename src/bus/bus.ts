@@ -296,6 +296,18 @@ export class MessageBus {
     return out;
   }
 
+  /** A process ended: its waiting receives are void (they took nothing; the slot's mail stays). */
+  processEnded(acb: Acb): void {
+    const key = instanceKey(acb.agent, acb.instance);
+    const list = this.waiters.get(key);
+    if (!list) return;
+    for (const w of list.filter((x) => x.acb === acb)) {
+      clearTimeout(w.timer);
+      this.removeWaiter(key, w);
+      w.resolve(null);
+    }
+  }
+
   /** Depth of a slot's mailbox (tests, ACB). */
   depth(key: string): number {
     return this.boxes.get(key)?.depth ?? 0;

@@ -155,6 +155,7 @@ export class Kernel implements Executor {
 
   /** A process ended (exit or crash): free what it held in kernel parts. */
   private processEnded(acb: Acb): void {
+    this.busP?.processEnded(acb);
     if (this.kvP) {
       const n = this.kvOwners.release(acb);
       if (n > 0) this.events.emit({ type: 'kv.released', agent: acb.agent, instance: acb.instance, pid: acb.pid, sequences: n });

@@ -1,6 +1,6 @@
 // Throughput: send input.count messages to input.to, keeping input.window sends in flight.
-import { performance } from 'node:perf_hooks';
 // Ping-pong: send input.rounds pings and wait for each pong; returns the round-trip times.
+import { performance } from 'node:perf_hooks';
 const now = () => performance.timeOrigin + performance.now();
 export default async function tx(input, ctx) {
   if (input.mode === 'pingpong') {
