@@ -96,6 +96,14 @@ interface Waiter {
 }
 
 const MAX_DEAD_LETTERS_KEPT = 1000;
+/** Concurrent ctx.receive calls one slot may have waiting (more resolve null at once). */
+const MAX_WAITERS_PER_SLOT = 64;
+/** Sends that may wait for room in one `block` mailbox; more are rejected (E_MAILBOX_FULL). */
+const maxBlocked = (size: number): number => Math.max(256, size);
+
+function isLive(a: Acb): boolean {
+  return a.state !== 'exited' && a.state !== 'crashed';
+}
 const MAX_LATENCIES_KEPT = 200_000;
 
 export function instanceKey(agent: string, instance: number): string {
@@ -118,14 +126,27 @@ export class MessageBus {
   private nextId = 0;
   private closed = false;
   private readonly unsubscribe: () => void;
+  /** The newest process of each slot (the bus looks these up per message; the process table grows). */
+  private readonly slots = new Map<string, Acb>();
 
   constructor(private readonly host: BusHost) {
-    // Only slot-level facts matter here: a replacement process inherits its slot's mailbox depth, and an
-    // agent whose circuit opened will never read its mail again.
+    for (const a of host.live()) this.noteProcess(a);
+    // Only slot-level facts matter here: a replacement process takes over its slot (and its mailbox depth),
+    // and an agent whose circuit opened will never read its mail again.
     this.unsubscribe = host.events.on((e) => {
-      if (e.type === 'process.ready') this.mirrorDepth(instanceKey(e.agent, e.instance));
-      else if (e.type === 'agent.circuit_open') this.deadLetterAgent(e.agent, 'agent stopped: circuit open');
+      if (e.type === 'process.ready') {
+        const acb = host.live().find((a) => a.pid === e.pid);
+        if (acb) this.noteProcess(acb);
+        this.mirrorDepth(instanceKey(e.agent, e.instance));
+      } else if (e.type === 'agent.circuit_open') this.deadLetterAgent(e.agent, 'agent stopped: circuit open');
     });
+  }
+
+  private noteProcess(acb: Acb): void {
+    const key = instanceKey(acb.agent, acb.instance);
+    const cur = this.slots.get(key);
+    // a slot's processes start one after another: the higher restart count is the newer one
+    if (!cur || cur.restarts <= acb.restarts || !isLive(cur)) this.slots.set(key, acb);
   }
 
   // ---- addressing -----------------------------------------------------------------------------
@@ -215,6 +236,12 @@ export class MessageBus {
         return Promise.resolve(done);
       }
       case 'block':
+        if (box.blocked.length >= maxBlocked(box.size)) {
+          // A sender that never awaits could otherwise park unbounded payloads in the kernel.
+          rc.rejected++;
+          this.host.events.emit({ type: 'bus.dropped', to: box.key, from: from.address, seq, reason: `rejected: ${box.blocked.length} senders already waiting`, policy: 'reject' });
+          return Promise.reject(new BusError('E_MAILBOX_FULL', `mailbox of ${box.key} is full and ${box.blocked.length} sends already wait for room`));
+        }
         this.host.events.emit({ type: 'bus.blocked', to: box.key, from: from.address, seq, depth: box.depth });
         return new Promise((resolve, reject) => {
           box.blocked.push({
@@ -239,7 +266,7 @@ export class MessageBus {
 
   /** Send to every slot that has a live process now (not the sender's own). */
   async broadcast(from: Sender, payload: unknown, bytes: number): Promise<{ delivered_to: string[] }> {
-    const keys = [...new Set(this.host.live().map((a) => instanceKey(a.agent, a.instance)))].filter((k) => k !== from.address);
+    const keys = [...this.slots].filter(([k, a]) => isLive(a) && k !== from.address).map(([k]) => k);
     const results = await Promise.allSettled(keys.map((k) => this.send(from, this.keyAddress(k), payload, bytes, '*')));
     return { delivered_to: keys.filter((_, i) => results[i]!.status === 'fulfilled') };
   }
@@ -261,6 +288,7 @@ export class MessageBus {
    * Waits up to `timeoutMs`; resolves null when nothing came.
    */
   receive(acb: Acb, taskId: string, timeoutMs: number): Promise<Delivered | null> {
+    this.noteProcess(acb);
     const now = this.take(acb, taskId);
     if (now || timeoutMs <= 0 || this.closed) return Promise.resolve(now ?? null);
     const key = instanceKey(acb.agent, acb.instance);
@@ -276,6 +304,11 @@ export class MessageBus {
       };
       let list = this.waiters.get(key);
       if (!list) this.waiters.set(key, (list = []));
+      if (list.length >= MAX_WAITERS_PER_SLOT) {
+        clearTimeout(w.timer);
+        resolve(null);
+        return;
+      }
       list.push(w);
     });
   }
@@ -408,9 +441,11 @@ export class MessageBus {
   private liveAcb(key: string): Acb | undefined {
     if (key.startsWith('task:')) {
       const task = key.slice(5);
-      return this.host.live().find((a) => a.task === task);
+      for (const a of this.slots.values()) if (a.task === task && isLive(a)) return a;
+      return undefined;
     }
-    return this.host.live().find((a) => instanceKey(a.agent, a.instance) === key);
+    const a = this.slots.get(key);
+    return a && isLive(a) ? a : undefined;
   }
 
   /** A process of this slot is up and able to receive (not starting, stopping or dead). */

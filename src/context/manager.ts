@@ -73,9 +73,9 @@ export class ContextManager {
   }
 
   /** Write to the blackboard, stamped with the calling process and task. */
-  write(caller: { acb: Acb; taskId: string }, key: string, value: unknown): { version: number } {
+  write(caller: { acb: Acb; taskId: string }, key: string, value: unknown, bytes = 0): { version: number } {
     const writer: Writer = { agent: caller.acb.agent, instance: caller.acb.instance, task: caller.taskId };
-    return { version: this.board.set(key, value, writer, this.host.events.now()).version };
+    return { version: this.board.set(key, value, writer, this.host.events.now(), bytes).version };
   }
 
   /** The context for the calling task, within its agent's budget; charges the tokens to the agent. */

@@ -14,6 +14,8 @@ export interface Writer {
 export interface BoardEntry {
   key: string;
   value: unknown;
+  /** JSON size of the value. */
+  bytes: number;
   version: number;
   writer: Writer;
   /** Milliseconds since the run began. */
@@ -23,6 +25,8 @@ export interface BoardEntry {
 /** Versions kept per key (the newest is current; older ones are superseded). */
 const HISTORY = 8;
 const MAX_KEYS = 10_000;
+/** JSON bytes the blackboard may hold over all kept versions: one agent cannot fill the kernel's heap. */
+export const MAX_BOARD_BYTES = 256 * 1024 * 1024;
 
 export class MemoryError extends Error {
   constructor(
@@ -37,17 +41,23 @@ export class MemoryError extends Error {
 export class Blackboard {
   private readonly entries = new Map<string, BoardEntry[]>();
   private version = 0;
+  private bytes = 0;
 
-  set(key: string, value: unknown, writer: Writer, t: number): BoardEntry {
+  set(key: string, value: unknown, writer: Writer, t: number, bytes = 0): BoardEntry {
     let list = this.entries.get(key);
-    if (!list) {
-      if (this.entries.size >= MAX_KEYS) throw new MemoryError('E_MEMORY_FULL', `shared memory holds ${MAX_KEYS} keys already`);
-      this.entries.set(key, (list = []));
-    }
-    const e: BoardEntry = { key, value, version: ++this.version, writer, t };
+    if (!list && this.entries.size >= MAX_KEYS) throw new MemoryError('E_MEMORY_FULL', `shared memory holds ${MAX_KEYS} keys already`);
+    const freed = list && list.length >= HISTORY ? list[0]!.bytes : 0;
+    if (this.bytes - freed + bytes > MAX_BOARD_BYTES) throw new MemoryError('E_MEMORY_FULL', `shared memory would exceed ${MAX_BOARD_BYTES} bytes`);
+    if (!list) this.entries.set(key, (list = []));
+    const e: BoardEntry = { key, value, bytes, version: ++this.version, writer, t };
     list.push(e);
-    if (list.length > HISTORY) list.shift();
+    this.bytes += bytes;
+    if (list.length > HISTORY) this.bytes -= list.shift()!.bytes;
     return e;
+  }
+
+  get totalBytes(): number {
+    return this.bytes;
   }
 
   get(key: string): BoardEntry | undefined {
@@ -56,6 +66,7 @@ export class Blackboard {
   }
 
   delete(key: string): boolean {
+    for (const e of this.entries.get(key) ?? []) this.bytes -= e.bytes;
     return this.entries.delete(key);
   }
 

@@ -26,9 +26,10 @@ function parse<T extends z.ZodType>(op: string, schema: T, args: unknown): z.out
   return r.data;
 }
 
-function checkSize(op: string, value: unknown): void {
+function checkSize(op: string, value: unknown): number {
   const bytes = Buffer.byteLength(JSON.stringify(value ?? null));
   if (bytes > MAX_VALUE_BYTES) throw new SyscallError('E_TOO_LARGE', `ctx.${op}: value is ${bytes} bytes; at most ${MAX_VALUE_BYTES}`);
+  return bytes;
 }
 
 function mapped<T>(f: () => T): T {
@@ -48,8 +49,8 @@ export function registerContextSyscalls(table: SyscallTable, cm: () => ContextMa
   });
   table.register('memory.set', (c, args) => {
     const a = parse('memory.set', schemas.set, args);
-    checkSize('memory.set', a.value);
-    return mapped(() => cm().write(c, a.key, a.value ?? null));
+    const bytes = checkSize('memory.set', a.value);
+    return mapped(() => cm().write(c, a.key, a.value ?? null, bytes));
   });
   table.register('memory.delete', (_c, args) => {
     const a = parse('memory.delete', schemas.get, args);

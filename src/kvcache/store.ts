@@ -75,6 +75,7 @@ export interface KvStats {
 }
 
 const ROOT_HASH = '';
+const MAX_SEQS_PER_OWNER = 100_000;
 
 export class KvPageStore {
   readonly blockSize: number;
@@ -114,6 +115,7 @@ export class KvPageStore {
 
   /** A new sequence holding `tokens`; full blocks already in the prefix cache are shared, not written. */
   create(owner: string, tokens: readonly number[] = []): { seq: string; length: number; prefix_hits: number } {
+    this.checkSeqQuota(owner);
     const seq: Sequence = { id: `s${++this.nextSeq}`, owner, pages: [], length: 0 };
     let hits = 0;
     let i = 0;
@@ -157,6 +159,7 @@ export class KvPageStore {
   /** A new sequence of `owner` sharing every page of `id` (reference counts, no copy). */
   fork(owner: string, id: string): { seq: string; length: number } {
     const src = this.owned(owner, id);
+    this.checkSeqQuota(owner);
     const seq: Sequence = { id: `s${++this.nextSeq}`, owner, pages: [...src.pages], length: src.length };
     for (const p of seq.pages) this.ref(p);
     this.seqs.set(seq.id, seq);
@@ -294,6 +297,12 @@ export class KvPageStore {
   }
 
   // ---- internals ------------------------------------------------------------------------------
+
+  /** Empty sequences cost no page, but each costs memory: one owner may hold at most this many. */
+  private checkSeqQuota(owner: string): void {
+    const n = this.byOwner.get(owner)?.size ?? 0;
+    if (n >= MAX_SEQS_PER_OWNER) throw new KvError('E_KV_FULL', `this process already holds ${n} sequences (at most ${MAX_SEQS_PER_OWNER})`);
+  }
 
   private owned(owner: string, id: string): Sequence {
     const seq = this.seqs.get(id);

@@ -203,4 +203,17 @@ describe('KvPageStore: sharing, copy-on-write and prefix hits (worked example)',
     expect(st.cached_pages).toBe(2);
     store.checkInvariants();
   });
+
+  it('evicts the least recently released cached page when the pool is full, and counts it', () => {
+    const store = new KvPageStore({ blockSize: 4, width: 2, capacityPages: 4 });
+    const a = store.create('a#1', [1, 2, 3, 4, 5, 6, 7, 8]); // 2 full pages, both cached
+    store.freeSeq('a#1', a.seq);
+    expect(store.stats()).toMatchObject({ physical_pages: 0, cached_pages: 2, evictions: 0 });
+    const b = store.create('b#1', [9, 9, 9, 9, 8, 8, 8, 8, 7, 7, 7, 7, 6, 6, 6, 6]); // needs all 4 pages
+    expect(store.stats()).toMatchObject({ physical_pages: 4, cached_pages: 0, evictions: 2 });
+    expect(store.read('b#1', b.seq).tokens).toHaveLength(16);
+    // the evicted prefix is gone from the cache: a new create of it misses (and the pool is full)
+    expect(() => store.create('c#1', [1, 2, 3, 4])).toThrow(/pool full/);
+    store.checkInvariants();
+  });
 });
