@@ -60,7 +60,7 @@ try {
   }
   if (only.has('baselines')) {
     log(`[${stamp()}] baselines (repair workflow)`);
-    const rows = await runBaselines({ runs: quick ? 2 : 12, rates: [0, 0.1, 0.3], log });
+    const rows = await runBaselines({ runs: quick ? 2 : 10, rates: [0, 0.1, 0.3], log });
     writeJsonFile(join(RESULTS, 'baselines.json'), { meta, rows });
   }
   if (only.has('peers')) {

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { AgentOSError, isInputError } from '../errors.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import { crashDemo } from './demo.js';
+import { kvDemo } from './demo-kv.js';
+import { messagesDemo } from './demo-messages.js';
 import { EXIT, runCommand, type Io } from './run-command.js';
 import { parseRunOptions, RUN_USAGE } from './run-options.js';
 import { parseStressOptions, STRESS_USAGE } from '../stress/options.js';
@@ -16,6 +18,8 @@ usage:
   agentos run <plan.yaml> [options]   run a plan (agentos run --help for options)
   agentos stress --agents N --tasks M  N agent processes, M tasks, faults injected (agentos stress --help)
   agentos demo                        the fault-injection crash demo
+  agentos demo messages [--json]      the message bus: direct, pub/sub, broadcast, backpressure, restart
+  agentos demo kv-cache [--agents N] [--json]   the copy-on-write KV-cache page store
   agentos --version
 
 ${RUN_USAGE}`;
@@ -41,6 +45,8 @@ async function main(argv: string[]): Promise<number> {
       }
       return stressCommand(parseStressOptions(rest), io);
     case 'demo':
+      if (rest[0] === 'messages') return messagesDemo(rest.slice(1), io);
+      if (rest[0] === 'kv-cache') return kvDemo(rest.slice(1), io);
       return crashDemo(rest, io);
     case '--version':
     case '-v':

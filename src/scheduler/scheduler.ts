@@ -32,6 +32,10 @@ export interface Executor {
   chain(agent: string): AgentSpec[];
   pool(agent: string): AgentPool;
   hasAgent(agent: string): boolean;
+  /** A refusal message when the agent may take no more work (token budget spent); undefined: go. */
+  admit?(agent: string): string | undefined;
+  /** After a successful attempt of an agent with a token_budget: count its output. */
+  settled?(agent: string, task: string, acb: AgentProcess['acb'], output: unknown): Promise<void>;
 }
 
 export interface SchedulerOptions {
@@ -50,6 +54,7 @@ export class Scheduler {
   private dynamicAdded = 0;
   private requestSeq = 0;
   private readonly sleepers = new Set<() => void>();
+  private readonly finishWaiters = new Map<string, Array<(rec: TaskRecord) => void>>();
   private doneResolve: (() => void) | undefined;
   readonly done: Promise<void>;
 
@@ -106,6 +111,9 @@ export class Scheduler {
       if (isTerminal(rec.state)) continue;
       rec.error = { kind: 'interrupted', message: 'the run was interrupted before this task finished' };
       this.setState(rec, 'skipped', { reason: 'interrupted' }, now);
+      const waiters = this.finishWaiters.get(rec.id);
+      this.finishWaiters.delete(rec.id);
+      for (const w of waiters ?? []) w(rec);
     }
     this.checkDone();
   }
@@ -136,7 +144,24 @@ export class Scheduler {
     this.onTerminal(rec);
   }
 
+  /** Resolves with the task once it reached a final state. */
+  whenFinished(id: string): Promise<TaskRecord> {
+    const rec = this.graph.get(id);
+    if (!rec) return Promise.reject(new AgentOSError('E_UNKNOWN_DEPENDENCY', `no task '${id}'`));
+    if (isTerminal(rec.state)) return Promise.resolve(rec);
+    return new Promise((resolve) => {
+      const list = this.finishWaiters.get(id);
+      if (list) list.push(resolve);
+      else this.finishWaiters.set(id, [resolve]);
+    });
+  }
+
   private onTerminal(rec: TaskRecord): void {
+    const waiters = this.finishWaiters.get(rec.id);
+    if (waiters) {
+      this.finishWaiters.delete(rec.id);
+      for (const w of waiters) w(rec);
+    }
     for (const id of rec.dependents) {
       const dep = this.graph.get(id)!;
       if (dep.state !== 'pending') continue;
@@ -188,6 +213,7 @@ export class Scheduler {
     this.exec.pool(spec.name).release(proc);
     if (this.interrupted) return false;
     if (outcome.ok) {
+      if (spec.token_budget !== undefined) await this.exec.settled?.(spec.name, rec.id, proc.acb, outcome.output);
       rec.output = outcome.output;
       rec.served_by = spec.name;
       rec.error = null;
@@ -213,6 +239,14 @@ export class Scheduler {
           await this.sleep(delay);
         }
         if (this.interrupted) return;
+        const refusal = this.exec.admit?.(spec.name);
+        if (refusal !== undefined) {
+          // Budget spent: retrying this agent is pointless; the fallback (if any) takes over.
+          rec.failures.push({ attempt: rec.attempts, agent: spec.name, kind: 'token_quota', message: refusal, pid: 0 });
+          rec.error = { kind: 'token_quota', message: refusal };
+          this.events.emit({ type: 'task.failure', task: rec.id, agent: spec.name, attempt: rec.attempts, kind: 'token_quota', message: refusal, pid: 0 });
+          break;
+        }
         const pool = this.exec.pool(spec.name);
         let proc;
         try {
