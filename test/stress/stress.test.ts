@@ -50,7 +50,7 @@ describe('agentos stress', () => {
     const dir = tempDir();
     const reportFile = join(dir, 'stress.json');
     // one agent, 20 tasks, exactly one throws on its first attempt
-    const res = await runCli(['stress', '--agents', '1', '--tasks', '20', '--fault-rate', '0.05', '--faults', 'throw', '--wait-ms', '5', '--runs-dir', join(dir, 'runs'), '--report', reportFile, '--quiet']);
+    const res = await runCli(['stress', '--agents', '1', '--tasks', '20', '--fault-rate', '0.05', '--faults', 'throw', '--cpu-share', '0', '--wait-ms', '50', '--runs-dir', join(dir, 'runs'), '--report', reportFile, '--quiet']);
     expect(res.exitCode, res.all).toBe(0);
     const r = readJson<StressReport>(reportFile);
     expect(r.succeeded).toBe(20);
@@ -61,7 +61,8 @@ describe('agentos stress', () => {
     const retryAt = starts.findIndex((e, i) => i > failAt && e.task === failed.task);
     const remaining = starts.length - failAt - 2; // fresh tasks that were still waiting when it failed
     expect(remaining).toBeGreaterThan(2);
-    // during its backoff at most the one process it freed ran another task; then the retry went first
+    // its backoff (<= 10 ms) is shorter than a task (50 ms): at most the task that took the freed process
+    // started before the retry; without the priority it would wait behind all the rest
     expect(retryAt - failAt).toBeLessThanOrEqual(2);
   });
 
