@@ -130,7 +130,7 @@ export function writeMarkdown(results: string, docs: string, quick: boolean): vo
   // ---- kernel ----
   out.push('### 4. Kernel microbenchmarks (benchmarks/kernel-bench.ts)', '');
   if (!kernel) out.push('Not in this run (benchmarks/kernel-bench.ts not present or failed).', '');
-  else out.push(`From \`benchmarks/results/${quick ? 'kernel-quick' : 'kernel'}.json\`, written by \`node dist/benchmarks/kernel-bench.js\` inside this \`npm run bench\`:`, '', '```json', JSON.stringify(kernel, null, 2), '```', '');
+  else out.push(`From \`benchmarks/results/${quick ? 'kernel-quick' : 'kernel'}.json\`, written by \`node dist/benchmarks/kernel-bench.js\` inside \`npm run bench\` (measured at ${String(kernel.measured_at ?? 'n/a')}):`, '', '```json', JSON.stringify(kernel, null, 2), '```', '');
 
   writeSection(join(docs, 'benchmarks.md'), out.join('\n'));
 }

@@ -88,27 +88,30 @@ export async function runDispatch(o: { quick: boolean; runsDir: string; log: (s:
 export async function runContainment(o: { quick: boolean; runsDir: string; log: (s: string) => void; bullmq: BullmqResult | undefined }): Promise<ContainmentRow[]> {
   const rows: ContainmentRow[] = [];
   const batch = 1000;
+  // --quick: two faults and a 3 s stall deadline, to stay a smoke run
+  const faults = o.quick ? PEER_FAULTS.filter((f) => f === 'crash' || f === 'hang') : PEER_FAULTS;
+  const deadlineMs = o.quick ? 3000 : 10_000;
   const push = (r: ContainmentRow): void => {
     rows.push(r);
     o.log(`  containment ${r.system} ${r.fault}: ${r.outcome}`);
   };
-  for (const fault of PEER_FAULTS) {
+  for (const fault of faults) {
     // AgentOS: 1,000 no-op tasks on 2 agents, exactly one task's first attempt commits the fault
     const args: StressArgs = { agents: 2, tasks: batch, faultRate: 1 / batch, faults: fault, cpuMs: 0, waitMs: 0, runsDir: o.runsDir };
     const { report, command } = await agentosStress(args);
     push({ system: 'AgentOS', what_ran: `\`${command}\``, fault, outcome: `${report.succeeded}/${report.tasks} succeeded; ${report.retries} retry, ${report.restarts} restart; failure kinds ${JSON.stringify(report.failures_by_kind)}; kernel alive`, completed: report.succeeded, of: batch, ms: report.duration_ms, process_survived: true, retries: report.retries });
 
     // LangGraph: the same 1,000-task fan-out, node #500 commits the fault
-    const lg = await runScenario<{ completed: number; error: string | null; ms: number }>(LANGGRAPH, ['fanout', String(batch), fault], { deadlineMs: 10_000, nodeFlags: ['--max-old-space-size=256'] });
-    push({ system: 'LangGraph JS', what_ran: `StateGraph ${batch}-node Send fan-out, node #${batch / 2} commits '${fault}' (--max-old-space-size=256, 10 s deadline)`, fault, outcome: lg.result ? (lg.result.error ? `graph.invoke() rejected: ${lg.result.error}; 0 results returned` : `completed ${lg.result.completed}`) : `${describeChild(lg)}; every result of the graph lost`, completed: lg.result ? lg.result.completed : 0, of: batch, ms: lg.result?.ms ?? lg.ms, process_survived: lg.result !== undefined, retries: null });
+    const lg = await runScenario<{ completed: number; error: string | null; ms: number }>(LANGGRAPH, ['fanout', String(batch), fault], { deadlineMs, nodeFlags: ['--max-old-space-size=256'] });
+    push({ system: 'LangGraph JS', what_ran: `StateGraph ${batch}-node Send fan-out, node #${batch / 2} commits '${fault}' (--max-old-space-size=256, ${deadlineMs / 1000} s deadline)`, fault, outcome: lg.result ? (lg.result.error ? `graph.invoke() rejected: ${lg.result.error}; 0 results returned` : `completed ${lg.result.completed}`) : `${describeChild(lg)}; every result of the graph lost`, completed: lg.result ? lg.result.completed : 0, of: batch, ms: lg.result?.ms ?? lg.ms, process_survived: lg.result !== undefined, retries: null });
 
     // LangGraph: the repair workflow, patch node commits the fault
-    const lr = await runScenario<{ fixed: boolean; error: string | null; ms: number }>(LANGGRAPH, ['repair', fault], { deadlineMs: 10_000, nodeFlags: ['--max-old-space-size=256'] });
+    const lr = await runScenario<{ fixed: boolean; error: string | null; ms: number }>(LANGGRAPH, ['repair', fault], { deadlineMs, nodeFlags: ['--max-old-space-size=256'] });
     push({ system: 'LangGraph JS', what_ran: `repair workflow as a 5-node StateGraph, the patch node commits '${fault}' (no retryPolicy)`, fault, outcome: lr.result ? (lr.result.fixed ? 'fixed' : `not fixed: ${lr.result.error}`) : `${describeChild(lr)}; workflow lost`, completed: lr.result?.fixed ? 1 : 0, of: 1, ms: lr.result?.ms ?? lr.ms, process_survived: lr.result !== undefined, retries: null });
 
     // Piscina: 20 no-op tasks and one faulting task on 2 threads
     for (const abortMs of fault === 'hang' ? [0, 1000] : [0]) {
-      const pi = await runScenario<{ others_ok: number; faulty: { ok: boolean; error?: string; ms: number }; after: string }>(PISCINA, ['fault', fault, String(abortMs)], { deadlineMs: 10_000 });
+      const pi = await runScenario<{ others_ok: number; faulty: { ok: boolean; error?: string; ms: number }; after: string }>(PISCINA, ['fault', fault, String(abortMs)], { deadlineMs });
       const what = `Piscina 2 threads (resourceLimits.maxOldGenerationSizeMb 96), 20 no-op tasks + 1 task committing '${fault}'${abortMs ? `, run with AbortSignal.timeout(${abortMs})` : ', no abort signal'}`;
       const outcome = pi.result ? `faulty task ${pi.result.faulty.ok ? 'resolved' : `rejected after ${Math.round(pi.result.faulty.ms)} ms (${pi.result.faulty.error})`}; ${pi.result.others_ok}/20 others ok; next task ${pi.result.after}` : `${describeChild(pi)}${/others settled: (\d+)/.exec(pi.stderrTail) ? `; ${/others settled: (\d+)/.exec(pi.stderrTail)![1]}/20 others had settled but the faulty task never did` : '; the whole pool and its results lost'}`;
       push({ system: 'Piscina', what_ran: what, fault, outcome, completed: pi.result ? pi.result.others_ok : null, of: 21, ms: pi.result ? round(pi.result.faulty.ms, 0) : pi.ms, process_survived: pi.result !== undefined, retries: null });
