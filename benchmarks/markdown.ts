@@ -76,7 +76,8 @@ export function writeMarkdown(results: string, docs: string, quick: boolean): vo
   g.push(['dispatch overhead per task <= 1.5 x Piscina (no-op tasks, 2 workers each)', `AgentOS ${v(aNoop?.per_task_us, ' us')} vs Piscina ${v(pNoop?.per_task_us, ' us')} = x${v(rp)}`, verdict(rp === null ? null : rp <= 1.5)]);
   const rl = ratio(aFan?.per_task_us ?? null, lFan?.per_task_us ?? null);
   g.push(['... and <= 1/5 of LangGraph (1,000-task Send fan-out of no-op nodes)', `AgentOS ${v(aFan?.per_task_us, ' us')} vs LangGraph ${v(lFan?.per_task_us, ' us')} = x${v(rl)}`, verdict(rl === null ? null : rl <= 0.2)]);
-  g.push(['crash -> retry started <= 0.75 x PM2\'s 157 ms (117.75 ms)', crashToRetry === null ? 'kernel bench not in this run' : `${crashToRetry} ms (benchmarks/kernel-bench.ts)`, verdict(crashToRetry === null ? null : crashToRetry <= 117.75)]);
+  const spare = typeof kernel?.crash_to_retry_spare_ms === 'number' ? kernel.crash_to_retry_spare_ms : null;
+  g.push(['crash -> retry started <= 0.75 x PM2\'s crash -> restarted-and-ready (157 ms: the figure quoted in the issue; PM2 is not run here)', crashToRetry === null ? 'kernel bench not in this run' : `${crashToRetry} ms with 1 instance (respawn path); ${v(spare)} ms with a warm spare instance (benchmarks/kernel-bench.ts)`, verdict(crashToRetry === null ? null : crashToRetry <= 117.75)]);
   if (aCont.length > 0) {
     const oneRetry = aCont.every((c) => c.retries === 1 && c.completed === c.of);
     g.push(['a crash, hang or heap blow-up costs AgentOS one retry', aCont.map((c) => `${c.fault}: ${c.completed}/${c.of} ok, ${c.retries} retry`).join('; '), verdict(oneRetry)]);

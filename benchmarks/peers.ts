@@ -103,11 +103,11 @@ export async function runContainment(o: { quick: boolean; runsDir: string; log: 
 
     // LangGraph: the same 1,000-task fan-out, node #500 commits the fault
     const lg = await runScenario<{ completed: number; error: string | null; ms: number }>(LANGGRAPH, ['fanout', String(batch), fault], { deadlineMs, nodeFlags: ['--max-old-space-size=256'] });
-    push({ system: 'LangGraph JS', what_ran: `StateGraph ${batch}-node Send fan-out, node #${batch / 2} commits '${fault}' (--max-old-space-size=256, ${deadlineMs / 1000} s deadline)`, fault, outcome: lg.result ? (lg.result.error ? `graph.invoke() rejected: ${lg.result.error}; 0 results returned` : `completed ${lg.result.completed}`) : `${describeChild(lg)}; every result of the graph lost`, completed: lg.result ? lg.result.completed : 0, of: batch, ms: lg.result?.ms ?? lg.ms, process_survived: lg.result !== undefined, retries: null });
+    push({ system: 'LangGraph JS', what_ran: `StateGraph ${batch}-node Send fan-out, node #${batch / 2} commits '${fault}' (--max-old-space-size=256, ${deadlineMs / 1000} s deadline)`, fault, outcome: lg.result ? (lg.result.error ? `graph.invoke() rejected: ${lg.result.error}; 0 results returned` : `completed ${lg.result.completed}`) : `${describeChild(lg)}; every result of the graph lost`, completed: lg.result ? lg.result.completed : 0, of: batch, ms: round(lg.result?.ms ?? lg.ms, 0), process_survived: lg.result !== undefined, retries: null });
 
     // LangGraph: the repair workflow, patch node commits the fault
     const lr = await runScenario<{ fixed: boolean; error: string | null; ms: number }>(LANGGRAPH, ['repair', fault], { deadlineMs, nodeFlags: ['--max-old-space-size=256'] });
-    push({ system: 'LangGraph JS', what_ran: `repair workflow as a 5-node StateGraph, the patch node commits '${fault}' (no retryPolicy)`, fault, outcome: lr.result ? (lr.result.fixed ? 'fixed' : `not fixed: ${lr.result.error}`) : `${describeChild(lr)}; workflow lost`, completed: lr.result?.fixed ? 1 : 0, of: 1, ms: lr.result?.ms ?? lr.ms, process_survived: lr.result !== undefined, retries: null });
+    push({ system: 'LangGraph JS', what_ran: `repair workflow as a 5-node StateGraph, the patch node commits '${fault}' (no retryPolicy)`, fault, outcome: lr.result ? (lr.result.fixed ? 'fixed' : `not fixed: ${lr.result.error}`) : `${describeChild(lr)}; workflow lost`, completed: lr.result?.fixed ? 1 : 0, of: 1, ms: round(lr.result?.ms ?? lr.ms, 0), process_survived: lr.result !== undefined, retries: null });
 
     // Piscina: 20 no-op tasks and one faulting task on 2 threads
     for (const abortMs of fault === 'hang' ? [0, 1000] : [0]) {
