@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { AgentOSError, isInputError } from '../errors.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import { crashDemo } from './demo.js';
+import { DASHBOARD_USAGE, dashboardCommand } from './dashboard-command.js';
+import { PS_USAGE, psCommand, topCommand } from './ps-command.js';
 import { EXIT, runCommand, type Io } from './run-command.js';
 import { parseRunOptions, RUN_USAGE } from './run-options.js';
 
@@ -13,9 +15,15 @@ const USAGE = `agentos — run multi-agent work as real processes
 usage:
   agentos run <plan.yaml> [options]   run a plan (agentos run --help for options)
   agentos demo                        the fault-injection crash demo
+  agentos dashboard [--run DIR]       the web dashboard: start runs from the page, or show a finished run
+  agentos ps | agentos top            agent processes of every running kernel on this machine
   agentos --version
 
-${RUN_USAGE}`;
+${RUN_USAGE}
+
+${DASHBOARD_USAGE}
+
+${PS_USAGE}`;
 
 const io: Io = {
   out: (line) => process.stdout.write(`${line}\n`),
@@ -33,6 +41,16 @@ async function main(argv: string[]): Promise<number> {
       return (await runCommand(parseRunOptions(rest), io)).code;
     case 'demo':
       return crashDemo(rest, io);
+    case 'dashboard':
+      if (rest.includes('--help') || rest.includes('-h')) {
+        io.out(DASHBOARD_USAGE);
+        return EXIT.ok;
+      }
+      return dashboardCommand(rest, io);
+    case 'ps':
+      return psCommand(rest, io);
+    case 'top':
+      return topCommand(rest, io);
     case '--version':
     case '-v':
       io.out((JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version);
