@@ -92,7 +92,7 @@ async function runTask(handler: Handler, task: TaskMessage): Promise<void> {
   const base = { ag: BRAND, type: 'result', requestId: task.requestId, taskId: task.taskId } as const;
   let output: unknown;
   try {
-    if (task.inject) commitFault(task.inject);
+    if (task.inject) await commitFault(task.inject);
     output = await handler(task.input, makeContext(task));
   } catch (err) {
     send({ ...base, ok: false, kind: 'exception', error: toWireError(err) });

@@ -224,6 +224,7 @@ export class Kernel implements Executor {
       started_at: this.startedAt.toISOString(),
       duration_ms: durationMs,
       run_dir: this.runDir,
+      kernel: { pid: process.pid, reaper_pid: this.reaper?.pid ?? null },
       tasks: tasks.map(taskReport),
       agents: agentReports(this.table.all(), restarts, tokens, open),
       processes: this.table.all().map((a) => ({ ...a })),

@@ -18,7 +18,7 @@ export interface TaskReport {
   served_by: string | null;
   output: unknown;
   error: TaskRecord['error'];
-  failures: Array<{ attempt: number; agent: string; kind: string; message: string }>;
+  failures: Array<{ attempt: number; agent: string; kind: string; message: string; pid: number; stack?: string }>;
   duration_ms: number | null;
   deps: string[];
   dynamic: boolean;
@@ -41,6 +41,8 @@ export interface RunReport {
   started_at: string;
   duration_ms: number;
   run_dir: string;
+  /** The kernel and its reaper, for orphan checks. */
+  kernel: { pid: number; reaper_pid: number | null };
   tasks: TaskReport[];
   agents: AgentReport[];
   processes: Acb[];
@@ -56,7 +58,7 @@ export function taskReport(t: TaskRecord): TaskReport {
     served_by: t.served_by,
     output: t.output,
     error: t.error,
-    failures: t.failures.map((f) => ({ attempt: f.attempt, agent: f.agent, kind: f.kind, message: f.message })),
+    failures: t.failures.map((f) => ({ attempt: f.attempt, agent: f.agent, kind: f.kind, message: f.message, pid: f.pid, ...(f.stack ? { stack: f.stack } : {}) })),
     duration_ms: t.startedAt !== null && t.endedAt !== null ? Math.round(t.endedAt - t.startedAt) : null,
     deps: t.deps,
     dynamic: t.dynamic,

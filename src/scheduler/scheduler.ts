@@ -211,7 +211,7 @@ export class Scheduler {
           this.onTerminal(rec);
           return;
         }
-        rec.failures.push({ attempt, agent: spec.name, kind: outcome.kind, message: outcome.message, pid: proc.pid });
+        rec.failures.push({ attempt, agent: spec.name, kind: outcome.kind, message: outcome.message, pid: proc.pid, stack: outcome.stack });
         rec.error = { kind: outcome.kind, message: outcome.message };
         this.events.emit({ type: 'task.failure', task: rec.id, agent: spec.name, attempt, kind: outcome.kind, message: outcome.message, pid: proc.pid });
       }
