@@ -117,6 +117,8 @@ export class RunView {
   /** Processes rebuilt from events (replay, or when no table is given). */
   private readonly rebuilt = new Map<number, Acb>();
   private finalProcs: Acb[] | undefined;
+  /** Tokens per call by agent, from a replayed report (a live run asks the registry). */
+  private readonly reportTokens = new Map<string, number>();
   report: unknown = null;
   private reportV = 0;
   readonly metrics: ViewMetrics = {
@@ -279,8 +281,9 @@ export class RunView {
   }
 
   /** A finished run's report: its final process table and task outputs replace what events rebuilt. */
-  applyReport(report: { processes?: Acb[]; tasks?: Array<{ id: string; output: unknown; served_by: string | null }> }): void {
+  applyReport(report: { processes?: Acb[]; tasks?: Array<{ id: string; output: unknown; served_by: string | null }>; agents?: Array<{ name: string; tokens: number; attempts_served: number }> }): void {
     this.report = report;
+    for (const a of report.agents ?? []) if (a.attempts_served > 0) this.reportTokens.set(a.name, a.tokens / a.attempts_served);
     this.reportV = ++this.seq;
     if (Array.isArray(report.processes)) this.finalProcs = report.processes;
     for (const r of report.tasks ?? []) {
@@ -297,7 +300,7 @@ export class RunView {
     const rows = this.opts.processes?.() ?? this.finalProcs ?? [...this.rebuilt.values()];
     return rows.map((a) => {
       const h = this.hist.get(a.pid);
-      return { ...a, exit: a.exit ? { ...a.exit } : null, tokens: a.served * (this.opts.tokensPerCall?.(a.agent) ?? 0), rss_hist: h ? [...h.rss] : [], cpu_hist: h ? [...h.cpu] : [] };
+      return { ...a, exit: a.exit ? { ...a.exit } : null, tokens: a.served * (this.opts.tokensPerCall?.(a.agent) ?? this.reportTokens.get(a.agent) ?? 0), rss_hist: h ? [...h.rss] : [], cpu_hist: h ? [...h.cpu] : [] };
     });
   }
 
