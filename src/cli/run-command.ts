@@ -73,6 +73,8 @@ export async function runCommand(opts: RunOptions, io: Io): Promise<{ code: numb
   let fatal: unknown;
   try {
     const run = await host.start(plan, opts.injections, opts.report);
+    const early = signals.signalled();
+    if (early) run.kernel.interrupt(early); // signalled while the kernel was being set up
     report = await run.done;
     fatal = run.kernel.fatalError;
     if (opts.json) io.out(JSON.stringify(report, null, 2));

@@ -109,6 +109,30 @@ describe('watching a live run from outside: agentos ps / top, --metrics, trace.j
     for (const s of slices) expect(s.ts + (s.ph === 'X' ? s.dur : 0)).toBeLessThanOrEqual(run.ts + (run.ph === 'X' ? run.dur : 0));
   });
 
+  it('Ctrl-C mid-run with the dashboard: interrupted report and trace, exit 130, socket and processes gone', async () => {
+    const { dir, plan } = gatedDemoPlan();
+    const runsDir = join(dir, 'runs');
+    const cli = startWatched(['run', plan, '--agents', FIXTURE_AGENTS, '--runs-dir', runsDir, '--dashboard', '0']);
+    const url = (await cli.waitLine(/^dashboard: (http:\/\/127\.0\.0\.1:\d+\/)$/))[1]!;
+    const gateRunning = async (): Promise<boolean> => {
+      const state = (await (await fetch(new URL('/api/state', url))).json()) as { tasks: Array<{ id: string; state: string }> } | null;
+      return state?.tasks.some((t) => t.id === 'gate' && t.state === 'running') ?? false;
+    };
+    for (let i = 0; i < 400 && !(await gateRunning()); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await gateRunning()).toBe(true);
+    cli.proc.kill('SIGINT');
+    const res = await cli.proc;
+    expect(res.exitCode, res.all).toBe(130);
+    const runDir = join(runsDir, readdirSync(runsDir)[0]!);
+    const report = readJson<RunReport>(join(runDir, 'report.json'));
+    expect(report.status).toBe('interrupted');
+    const trace = traceFileSchema.parse(readJson(join(runDir, 'trace.json')));
+    expect(trace.traceEvents.some((e) => e.ph === 'X' && e.name === 'gate' && e.args?.outcome !== 'succeeded')).toBe(true);
+    expect(trace.traceEvents.some((e) => e.ph === 'i' && e.name === 'interrupted (SIGINT)')).toBe(true);
+    expect(readdirSync(runtime).filter((n) => n.endsWith('.sock'))).toEqual([]);
+    await expectAllGone(runPids(report));
+  });
+
   it('rejects bad flags with exit 2 and a message naming the flag', async () => {
     const { plan } = gatedDemoPlan();
     const cases: Array<[string[], RegExp]> = [
