@@ -33,7 +33,7 @@ let finishedRunDir = '';
 
 describe('the dashboard in a real Chromium', () => {
   it('follows a live run with fault injection: tasks, retry, process table; a reload mid-run gets the state back', async () => {
-    const { dir, plan, gate } = gatedDemoPlan();
+    const { dir, plan, gate } = gatedDemoPlan({ spawn: 'audit' });
     const runsDir = join(dir, 'runs');
     const cli = startWatched(['run', plan, '--agents', FIXTURE_AGENTS, '--inject', 'patch_agent:crash@1', '--inject', 'test_agent:hang@1', '--runs-dir', runsDir, '--dashboard', '0']);
     const url = (await cli.waitLine(DASHBOARD_LINE))[1]!;
@@ -47,6 +47,7 @@ describe('the dashboard in a real Chromium', () => {
     await page.locator('#dag .node[data-task="gate"][data-state="running"]').waitFor({ timeout: 30_000 });
     expect(await taskState(page, 'plan')).toBe('succeeded');
     expect(await taskState(page, 'patch')).toBe('pending');
+    expect(await page.locator('#dag .node[data-task="audit"]').count()).toBe(0); // not inserted yet
     await page.locator('#procs tr[data-agent="gate_agent"][data-state="busy"]').waitFor();
     expect(await page.locator('#conn').getAttribute('data-state')).toBe('live');
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-midrun.png'), fullPage: true });
@@ -62,8 +63,11 @@ describe('the dashboard in a real Chromium', () => {
 
     // Let it go: every task reaches its final state, the retry is in the event log.
     writeFileSync(gate, 'open');
-    await allTasks(page, ['plan', 'analyze', 'gate', 'patch', 'test', 'report'], 'succeeded');
+    await allTasks(page, ['plan', 'analyze', 'gate', 'patch', 'test', 'report', 'audit'], 'succeeded');
     await page.locator('#run-status[data-status="succeeded"]').waitFor({ timeout: 15_000 });
+    // the task the gate inserted while running appears in the graph, after its parent
+    expect(await page.locator('#dag .node[data-task="audit"] text').first().textContent()).toBe('audit +');
+    await page.locator('#events tr[data-kind="task.added"][data-task="audit"]').waitFor();
     await page.locator('#events tr[data-kind="task.retry"][data-task="patch"]').waitFor();
     await page.locator('#events tr[data-kind="task.retry"][data-task="test"]').waitFor();
     await page.locator('#events tr[data-kind="task.failure"][data-task="patch"]').waitFor();
@@ -76,6 +80,8 @@ describe('the dashboard in a real Chromium', () => {
 
     // The event log filters by task.
     await page.selectOption('#f-task', 'patch');
+    // the log redraws on the next animation frame
+    await page.waitForFunction(() => [...document.querySelectorAll('#events tr')].every((r) => r.getAttribute('data-task') === 'patch'), undefined, { timeout: 5000 });
     const tasksShown = await page.locator('#events tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-task')));
     expect(tasksShown.length).toBeGreaterThan(3);
     expect(new Set(tasksShown)).toEqual(new Set(['patch']));
@@ -84,11 +90,11 @@ describe('the dashboard in a real Chromium', () => {
 
     // The dashboard server's /metrics.
     const prom = parseProm(await (await fetch(new URL('/metrics', url))).text());
-    expect(sum(prom.samples, 'agentos_tasks', { state: 'succeeded' })).toBe(6);
+    expect(sum(prom.samples, 'agentos_tasks', { state: 'succeeded' })).toBe(7);
     expect(sum(prom.samples, 'agentos_faults_total', { kind: 'crash' })).toBe(1);
     expect(sum(prom.samples, 'agentos_faults_total', { kind: 'timeout' })).toBe(1);
     expect(sum(prom.samples, 'agentos_restarts_total')).toBe(2);
-    expect(sum(prom.samples, 'agentos_task_attempts_total')).toBe(8);
+    expect(sum(prom.samples, 'agentos_task_attempts_total')).toBe(9);
     expect(errors).toEqual([]);
     await page.close();
 
@@ -109,7 +115,7 @@ describe('the dashboard in a real Chromium', () => {
     const url = (await cli.waitLine(DASHBOARD_LINE))[1]!;
     const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
     await page.goto(url);
-    await allTasks(page, ['plan', 'analyze', 'gate', 'patch', 'test', 'report'], 'succeeded');
+    await allTasks(page, ['plan', 'analyze', 'gate', 'patch', 'test', 'report', 'audit'], 'succeeded');
     await page.locator('#run-status[data-status="succeeded"]').waitFor();
     await page.locator('#events tr[data-kind="task.retry"][data-task="patch"]').waitFor();
     expect(await page.locator('#run-form').isHidden()).toBe(true); // a replay cannot start runs

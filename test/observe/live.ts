@@ -8,13 +8,13 @@ import { startCli, tempDir, waitFor } from '../helpers.js';
  * The crash demo with a `gate` task before `patch`: the run holds there until the test creates the gate
  * file, so the test can look at it mid-way without racing a clock.
  */
-export function gatedDemoPlan(): { dir: string; plan: string; gate: string } {
+export function gatedDemoPlan(opts: { spawn?: string } = {}): { dir: string; plan: string; gate: string } {
   const dir = tempDir('agentos-obs-');
   const gate = join(dir, 'gate.open');
   const tasks = [
     { id: 'plan', agent: 'planner', input: { goal: 'make add(a, b) return the sum' } },
     { id: 'analyze', agent: 'analyzer', deps: ['plan'], input: { expression: 'a - b', cases: [[1, 2, 3], [0, 0, 0], [-4, 4, 0], [10, 5, 15]] } },
-    { id: 'gate', agent: 'gate_agent', deps: ['analyze'], input: { gate } },
+    { id: 'gate', agent: 'gate_agent', deps: ['analyze'], input: { gate, spawn: opts.spawn } },
     { id: 'patch', agent: 'patch_agent', deps: ['analyze', 'gate'] },
     { id: 'test', agent: 'test_agent', deps: ['patch'] },
     { id: 'report', agent: 'report_agent', deps: ['patch', 'test'] },
