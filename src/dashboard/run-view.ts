@@ -174,7 +174,8 @@ export class RunView {
     const prefix = e.type.split('.')[0]!;
     m.by_type[prefix] = (m.by_type[prefix] ?? 0) + 1;
     this.ring.push({ ...e, seq: this.seq });
-    if (this.ring.length > this.ringSize) this.ring.shift();
+    // Trim in batches: shift() per event would move the whole ring every time.
+    if (this.ring.length > this.ringSize + Math.min(1024, this.ringSize)) this.ring.splice(0, this.ring.length - this.ringSize);
 
     switch (e.type) {
       case 'run.started':
@@ -323,7 +324,7 @@ export class RunView {
       seq: this.seq,
       run: this.run ? { ...this.run } : null,
       tasks: [...this.tasks.values()].map((t) => ({ ...t })),
-      events: this.ring.slice(-maxEvents),
+      events: this.ring.slice(-Math.min(maxEvents, this.ringSize)),
       procs: this.procs(),
       metrics: structuredClone(this.metrics),
       report: this.report,
