@@ -55,7 +55,8 @@ export function installSignals(onFirst: (sig: NodeJS.Signals) => void): { signal
 export async function runCommand(opts: RunOptions, io: Io): Promise<{ code: number; report: RunReport }> {
   const { registry, plan } = prepareRun(opts);
   const progress = opts.json ? io.err : io.out;
-  const observers: Observers = await startObservers({ dashboard: opts.dashboard, metrics: opts.metrics, host: opts.host }, registry, io, () => host);
+  // URLs go with the progress lines: with --json, stdout carries only the report.
+  const observers: Observers = await startObservers({ dashboard: opts.dashboard, metrics: opts.metrics, host: opts.host }, registry, { out: progress, err: io.err }, () => host);
   const host: RunHost = new RunHost(
     { registry, runsDir: opts.runsDir, concurrency: opts.concurrency, sampleMs: opts.sampleMs, progress: opts.quiet ? undefined : progress, dashboard: observers.dashboard, metrics: observers.metrics },
     io,

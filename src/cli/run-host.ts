@@ -49,6 +49,7 @@ export class RunHost {
     if (this.current) throw new Error('a run is already in progress');
     const { registry } = this.opts;
     const kernel = new Kernel({ registry, runsDir: this.opts.runsDir, concurrency: this.opts.concurrency, injections, sampleIntervalMs: this.opts.sampleMs });
+    const previousTitle = process.title;
     process.title = `agentos-kernel run=${kernel.runId}`;
     const tokensPerCall = (agent: string): number => (registry.has(agent) ? registry.get(agent).cost.tokens_per_call : 0);
     const detachProgress = this.opts.progress ? attachProgress(kernel.events, this.opts.progress) : () => {};
@@ -108,6 +109,7 @@ export class RunHost {
         await control?.close();
         this.opts.dashboard?.setRunning(false);
         this.current = undefined;
+        if (this.opts.dashboard) process.title = previousTitle; // back to the dashboard's own name
       }
     })();
     this.current = { kernel, done };

@@ -1,4 +1,6 @@
 import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -52,6 +54,8 @@ describe('watching a live run from outside: agentos ps / top, --metrics, trace.j
     expect(statSync(runtime).mode & 0o777).toBe(0o700);
     // every listed process is real, and `ps` shows the same names through the process titles
     const titles = await execa('ps', ['-o', 'pid=,args=', '-p', mine!.processes.map((p) => p.pid).join(',')]);
+    const kernelTitle = await execa('ps', ['-o', 'args=', '-p', String(cli.proc.pid)]);
+    expect(kernelTitle.stdout.trim()).toBe(`agentos-kernel run=${mine!.kernel.run_id}`);
     for (const p of mine!.processes) expect(titles.stdout).toMatch(new RegExp(`^\\s*${p.pid} agentos-agent ${p.agent}#${p.instance} run=${mine!.kernel.run_id}`, 'm'));
     const text = await runCli(['ps']);
     expect(text.stdout).toMatch(new RegExp(`${mine!.kernel.run_id}\\s+${gateProc.pid}\\s+gate_agent#1\\s+busy\\s+gate`));
@@ -146,7 +150,14 @@ describe('watching a live run from outside: agentos ps / top, --metrics, trace.j
       [['dashboard', '--run', tempDir()], /no events\.jsonl/],
       [['dashboard', '--port', '70000'], /--port '70000'/],
     ];
+    // a port that is taken
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const taken = (busy.address() as AddressInfo).port;
+    cases.push([['run', plan, '--agents', FIXTURE_AGENTS, '--dashboard', String(taken)], /cannot listen: the port is in use/]);
+    cases.push([['run', plan, '--agents', FIXTURE_AGENTS, '--metrics', String(taken)], /cannot listen: the port is in use/]);
     const results = await Promise.all(cases.map(([args]) => runCli(args)));
+    busy.close();
     for (const [i, [args, re]] of cases.entries()) {
       const res = results[i]!;
       expect(res.exitCode, `${args.join(' ')}: ${res.all}`).toBe(2);
