@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { AgentRegistry } from '../config/registry.js';
-import { loadRunDir } from '../dashboard/replay.js';
+import { loadRunDir, replayPaced } from '../dashboard/replay.js';
 import { DashboardServer } from '../dashboard/server.js';
 import { InputError } from '../errors.js';
 import { BUILTIN_AGENTS } from '../paths.js';
@@ -16,6 +16,7 @@ import { startObservers } from './observers.js';
 
 export const DASHBOARD_USAGE = `usage: agentos dashboard [--run DIR] [options]
   --run DIR             show a finished run from its run directory (events.jsonl, report.json)
+  --speed X             with --run: replay the events at X times the run's pace (default: all at once)
   --port P              listen on this port (default 0: a free one; the URL is printed)
   --host HOST           listen there instead of 127.0.0.1 (then a token in the printed URL is required)
   without --run, the page can start runs (goal + fault injection + Run); for those:
@@ -38,6 +39,7 @@ export async function dashboardCommand(argvIn: string[], io: Io): Promise<number
       allowPositionals: false,
       options: {
         run: { type: 'string' },
+        speed: { type: 'string' },
         port: { type: 'string' },
         host: { type: 'string' },
         agents: { type: 'string', multiple: true },
@@ -54,14 +56,20 @@ export async function dashboardCommand(argvIn: string[], io: Io): Promise<number
   if (!parsed.success) throw new InputError('E_USAGE', `${parsed.error.issues[0]!.message}\n${DASHBOARD_USAGE}`);
   process.title = 'agentos-dashboard';
 
+  const speed = values.speed === undefined ? undefined : Number(values.speed);
+  if (speed !== undefined && (!Number.isFinite(speed) || speed <= 0 || speed > 10_000)) throw new InputError('E_USAGE', `--speed '${String(values.speed)}': expected a number above 0 (1 = the run's own pace), at most 10000.`);
+  if (speed !== undefined && values.run === undefined) throw new InputError('E_USAGE', `--speed only applies to --run DIR.\n${DASHBOARD_USAGE}`);
+
   if (values.run !== undefined) {
     const loaded = loadRunDir(values.run as string);
     const server = await DashboardServer.start({ mode: 'replay', host, port });
-    server.setView(loaded.view);
+    const paced = speed === undefined ? undefined : replayPaced(loaded, speed);
+    server.setView(paced?.view ?? loaded.view);
     io.out(`dashboard: ${server.url}`);
     io.out(`showing run ${loaded.view.run?.run_id ?? '?'} from ${values.run as string}: ${loaded.events} events${loaded.skipped ? ` (${loaded.skipped} unreadable lines skipped)` : ''}${loaded.hasReport ? '' : ', no report.json'} (Ctrl-C to stop)`);
     const signals = installSignals(() => {});
     await signals.waitForSignal;
+    paced?.stop();
     signals.remove();
     await server.close();
     return EXIT.ok;

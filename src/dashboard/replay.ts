@@ -10,6 +10,9 @@ import { RunView } from './run-view.js';
 
 export interface LoadedRun {
   view: RunView;
+  /** The events, in order, for a paced replay (see replayPaced). */
+  list: TimedEvent[];
+  report: Parameters<RunView['applyReport']>[0] | undefined;
   events: number;
   /** Lines of events.jsonl that were not events (a run killed mid-write leaves half a line). */
   skipped: number;
@@ -23,6 +26,7 @@ export function loadRunDir(dir: string): LoadedRun {
   const file = join(dir, 'events.jsonl');
   if (!existsSync(file)) throw new InputError('E_FILE_NOT_FOUND', `--run ${dir}: no events.jsonl in it. Fix: pass the directory of a run (it holds events.jsonl and report.json).`, { file });
   const view = new RunView();
+  const list: TimedEvent[] = [];
   let events = 0;
   let skipped = 0;
   for (const line of readFileSync(file, 'utf8').split('\n')) {
@@ -41,18 +45,57 @@ export function loadRunDir(dir: string): LoadedRun {
     delete e.level;
     delete e.time;
     view.apply(e as unknown as TimedEvent);
+    list.push(e as unknown as TimedEvent);
     events++;
   }
   const reportFile = join(dir, 'report.json');
   let hasReport = false;
+  let report: LoadedRun['report'];
   if (existsSync(reportFile)) {
     try {
-      view.applyReport(JSON.parse(readFileSync(reportFile, 'utf8')) as Parameters<RunView['applyReport']>[0]);
+      report = JSON.parse(readFileSync(reportFile, 'utf8')) as Parameters<RunView['applyReport']>[0];
+      view.applyReport(report);
       hasReport = true;
     } catch (err) {
       throw new InputError('E_SCHEMA', `${reportFile}: not a readable report (${(err as Error).message}).`, { file: reportFile });
     }
   }
   if (events === 0) throw new InputError('E_SCHEMA', `${file}: holds no events. Fix: pass the directory of a run that started.`, { file });
-  return { view, events, skipped, hasReport };
+  return { view, list, report, events, skipped, hasReport };
+}
+
+/**
+ * Replay at `speed` x the run's own pace into a fresh view: the page watches the run happen again.
+ * Returns the view at once and a stop function; `done` resolves after the last event (and the report).
+ */
+export function replayPaced(loaded: LoadedRun, speed: number): { view: RunView; done: Promise<void>; stop: () => void } {
+  const view = new RunView();
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  let wake: () => void = () => {};
+  const done = new Promise<void>((resolve) => (wake = resolve));
+  const t0 = loaded.list[0]?.t ?? 0;
+  const started = performance.now();
+  let i = 0;
+  const step = (): void => {
+    if (stopped) return;
+    const now = (performance.now() - started) * speed + t0;
+    while (i < loaded.list.length && loaded.list[i]!.t <= now) view.apply(loaded.list[i++]!);
+    if (i < loaded.list.length) {
+      timer = setTimeout(step, Math.min(250, Math.max(5, (loaded.list[i]!.t - now) / speed)));
+      return;
+    }
+    if (loaded.report) view.applyReport(loaded.report);
+    wake();
+  };
+  step();
+  return {
+    view,
+    done,
+    stop: () => {
+      stopped = true;
+      clearTimeout(timer);
+      wake();
+    },
+  };
 }

@@ -125,9 +125,19 @@ describe('the dashboard in a real Chromium', () => {
     expect(await page.locator('#outputs .summary-line').textContent()).toContain('fixed:');
     expect(await page.locator('#metrics [data-metric="tokens"]').textContent()).toBe('3800'); // from report.json
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-replay.png'), fullPage: true });
-    await page.close();
     cli.proc.kill('SIGINT');
     expect((await cli.proc).exitCode).toBe(0);
+
+    // Paced: the run happens again on the page, at twice its own speed.
+    const paced = startWatched(['dashboard', '--run', finishedRunDir, '--speed', '2']);
+    await page.goto((await paced.waitLine(DASHBOARD_LINE))[1]!);
+    await page.locator('#run-status[data-status="running"]').waitFor({ timeout: 10_000 });
+    expect(await page.locator('#dag .node[data-state="succeeded"]').count()).toBeLessThan(7);
+    await allTasks(page, ['plan', 'analyze', 'gate', 'patch', 'test', 'report', 'audit'], 'succeeded');
+    await page.locator('#run-status[data-status="succeeded"]').waitFor({ timeout: 15_000 });
+    await page.close();
+    paced.proc.kill('SIGINT');
+    expect((await paced.proc).exitCode).toBe(0);
   });
 
   it('beyond loopback requires the token for the page, the WebSocket and actions; the page starts a run', async () => {
