@@ -48,9 +48,12 @@ async function main(argv: string[]): Promise<number> {
       }
       return dashboardCommand(rest, io);
     case 'ps':
-      return psCommand(rest, io);
     case 'top':
-      return topCommand(rest, io);
+      if (rest.includes('--help') || rest.includes('-h')) {
+        io.out(PS_USAGE);
+        return EXIT.ok;
+      }
+      return command === 'ps' ? psCommand(rest, io) : topCommand(rest, io);
     case '--version':
     case '-v':
       io.out((JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version);
