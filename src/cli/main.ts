@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { AgentOSError, isInputError } from '../errors.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import { crashDemo } from './demo.js';
+import { kvDemo } from './demo-kv.js';
+import { messagesDemo } from './demo-messages.js';
 import { DASHBOARD_USAGE, dashboardCommand } from './dashboard-command.js';
 import { PS_USAGE, psCommand, topCommand } from './ps-command.js';
 import { EXIT, runCommand, type Io } from './run-command.js';
@@ -15,6 +17,8 @@ const USAGE = `agentos — run multi-agent work as real processes
 usage:
   agentos run <plan.yaml> [options]   run a plan (agentos run --help for options)
   agentos demo                        the fault-injection crash demo
+  agentos demo messages [--json]      the message bus: direct, pub/sub, broadcast, backpressure, restart
+  agentos demo kv-cache [--agents N] [--json]   the copy-on-write KV-cache page store
   agentos dashboard [--run DIR]       the web dashboard: start runs from the page, or show a finished run
   agentos ps | agentos top            agent processes of every running kernel on this machine
   agentos --version
@@ -40,6 +44,8 @@ async function main(argv: string[]): Promise<number> {
       }
       return (await runCommand(parseRunOptions(rest), io)).code;
     case 'demo':
+      if (rest[0] === 'messages') return messagesDemo(rest.slice(1), io);
+      if (rest[0] === 'kv-cache') return kvDemo(rest.slice(1), io);
       return crashDemo(rest, io);
     case 'dashboard':
       if (rest.includes('--help') || rest.includes('-h')) {

@@ -4,6 +4,7 @@ import { loadPlanFile } from '../config/plan.js';
 import { AgentRegistry } from '../config/registry.js';
 import { InputError } from '../errors.js';
 import type { RunReport } from '../observe/report.js';
+import type { KvStoreOptions } from '../kvcache/store.js';
 import { summary } from './render.js';
 import type { RunOptions } from './run-options.js';
 import { RunHost } from './run-host.js';
@@ -52,13 +53,13 @@ export function installSignals(onFirst: (sig: NodeJS.Signals) => void): { signal
   };
 }
 
-export async function runCommand(opts: RunOptions, io: Io): Promise<{ code: number; report: RunReport }> {
+export async function runCommand(opts: RunOptions & { kv?: KvStoreOptions }, io: Io): Promise<{ code: number; report: RunReport }> {
   const { registry, plan } = prepareRun(opts);
   const progress = opts.json ? io.err : io.out;
   // URLs go with the progress lines: with --json, stdout carries only the report.
   const observers: Observers = await startObservers({ dashboard: opts.dashboard, metrics: opts.metrics, host: opts.host }, registry, { out: progress, err: io.err }, () => host);
   const host: RunHost = new RunHost(
-    { registry, runsDir: opts.runsDir, concurrency: opts.concurrency, sampleMs: opts.sampleMs, progress: opts.quiet ? undefined : progress, dashboard: observers.dashboard, metrics: observers.metrics },
+    { registry, runsDir: opts.runsDir, concurrency: opts.concurrency, sampleMs: opts.sampleMs, progress: opts.quiet ? undefined : progress, dashboard: observers.dashboard, metrics: observers.metrics, kv: opts.kv },
     io,
   );
   const signals = installSignals((sig) => host.interrupt(sig));

@@ -13,6 +13,7 @@ import type { MetricsServer } from '../observe/metrics-server.js';
 import { RunMetricsExporter } from '../observe/prometheus.js';
 import type { RunReport } from '../observe/report.js';
 import type { Injection } from '../scheduler/scheduler.js';
+import type { KvStoreOptions } from '../kvcache/store.js';
 import { attachProgress } from './render.js';
 import type { Io } from './run-command.js';
 
@@ -25,6 +26,8 @@ export interface HostOptions {
   progress: ((line: string) => void) | undefined;
   dashboard?: DashboardServer;
   metrics?: MetricsServer;
+  /** KV-cache page store settings for the kernels started here. */
+  kv?: KvStoreOptions | undefined;
 }
 
 export interface HostedRun {
@@ -48,7 +51,7 @@ export class RunHost {
   async start(plan: Plan, injections: readonly Injection[], reportFile?: string): Promise<HostedRun> {
     if (this.current) throw new Error('a run is already in progress');
     const { registry } = this.opts;
-    const kernel = new Kernel({ registry, runsDir: this.opts.runsDir, concurrency: this.opts.concurrency, injections, sampleIntervalMs: this.opts.sampleMs });
+    const kernel = new Kernel({ registry, runsDir: this.opts.runsDir, concurrency: this.opts.concurrency, injections, sampleIntervalMs: this.opts.sampleMs, ...(this.opts.kv ? { kv: this.opts.kv } : {}) });
     const previousTitle = process.title;
     process.title = `agentos-kernel run=${kernel.runId}`;
     const tokensPerCall = (agent: string): number => (registry.has(agent) ? registry.get(agent).cost.tokens_per_call : 0);

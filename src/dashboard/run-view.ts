@@ -252,7 +252,7 @@ export class RunView {
       case 'process.ready':
         this.rebuilt.set(e.pid, {
           agent: e.agent, instance: e.instance, pid: e.pid, state: 'idle', task: null, served: 0, restarts: 0, rss_mb: 0, cpu: 0, peak_rss_mb: 0,
-          quota_mb: 0, mailbox_depth: 0, rejected_messages: 0, ready_ms: e.ready_ms, exit: null,
+          quota_mb: 0, mailbox_depth: 0, tokens_used: 0, kv_pages: 0, kv_bytes: 0, rejected_messages: 0, ready_ms: e.ready_ms, exit: null,
         });
         break;
       case 'process.exited': {

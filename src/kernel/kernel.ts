@@ -24,6 +24,13 @@ import { SyscallError, SyscallTable } from './syscalls.js';
 import { z } from 'zod';
 import { taskIdSchema } from '../config/plan.js';
 import type { AgentOSError } from '../errors.js';
+import { MessageBus } from '../bus/bus.js';
+import { registerBusSyscalls } from '../bus/syscalls.js';
+import { ContextManager } from '../context/manager.js';
+import { registerContextSyscalls } from '../context/syscalls.js';
+import { KvPageStore, type KvStats, type KvStoreOptions } from '../kvcache/store.js';
+import { KvOwners, registerKvSyscalls } from '../kvcache/syscalls.js';
+import type { Acb } from './acb.js';
 
 const spawnArgsSchema = z
   .object({ id: taskIdSchema, agent: z.string().min(1), deps: z.array(taskIdSchema).default([]), input: z.unknown().optional() })
@@ -45,6 +52,8 @@ export interface KernelOptions {
   eventLog?: boolean;
   /** Write trace.json (Chrome Trace Event format) when the run finishes. @default true */
   trace?: boolean;
+  /** KV-cache page store settings (block size, payload width, capacity, prefix caching). */
+  kv?: KvStoreOptions;
 }
 
 const WORKER_DIR = fileURLToPath(new URL('../../worker/', import.meta.url));
@@ -72,6 +81,13 @@ export class Kernel implements Executor {
   private wakeInterrupt: (() => void) | undefined;
   private readonly interrupted = new Promise<void>((resolve) => (this.wakeInterrupt = resolve));
   private shutdownP: Promise<void> | undefined;
+  // The bus, the context manager and the KV store are made on first use: a run that never calls them
+  // pays nothing for them on the dispatch path.
+  private busP: MessageBus | undefined;
+  private contextP: ContextManager | undefined;
+  private kvP: KvPageStore | undefined;
+  private readonly kvOwners = new KvOwners(() => this.kv);
+  private peakKv: KvStats | undefined;
   /** An uncaught error in the kernel itself; the CLI exits 70 when set. */
   fatalError: unknown;
   private readonly onUncaught = (err: unknown): void => {
@@ -109,10 +125,65 @@ export class Kernel implements Executor {
         throw new SyscallError(e.code ?? 'E_INTERNAL', e.message);
       }
     });
+    registerBusSyscalls(this.syscalls, () => this.bus);
+    registerContextSyscalls(this.syscalls, () => this.context);
+    registerKvSyscalls(this.syscalls, () => this.kv, this.kvOwners);
     this.sampler = new QuotaSampler(() => this.liveProcesses(), this.events, opts.sampleIntervalMs ?? 250);
   }
 
+  get bus(): MessageBus {
+    this.busP ??= new MessageBus({
+      events: this.events,
+      agent: (name) => (this.opts.registry.has(name) ? this.opts.registry.get(name) : undefined),
+      task: (id) => this.scheduler.graph.get(id),
+      live: () => this.table.live(),
+    });
+    return this.busP;
+  }
+
+  get context(): ContextManager {
+    this.contextP ??= new ContextManager({
+      events: this.events,
+      depOutputs: (task) => {
+        const rec = this.scheduler.graph.get(task);
+        return rec ? this.scheduler.graph.depOutputs(rec) : {};
+      },
+      agent: (name) => (this.opts.registry.has(name) ? this.opts.registry.get(name) : undefined),
+    });
+    return this.contextP;
+  }
+
+  get kv(): KvPageStore {
+    this.kvP ??= new KvPageStore(this.opts.kv);
+    return this.kvP;
+  }
+
+  /** A process ended (exit or crash): free what it held in kernel parts. */
+  private processEnded(acb: Acb): void {
+    this.busP?.processEnded(acb);
+    if (this.kvP) {
+      const n = this.kvOwners.release(acb);
+      if (n > 0) this.events.emit({ type: 'kv.released', agent: acb.agent, instance: acb.instance, pid: acb.pid, sequences: n });
+    }
+  }
+
   // ---- Executor -------------------------------------------------------------------------------
+
+  /** Token budget: an agent that spent its budget takes no more work (kind token_quota). */
+  admit(agent: string): string | undefined {
+    return this.contextP?.admit(agent);
+  }
+
+  /** Only called for agents with a token_budget: their outputs count against it too. */
+  async settled(agent: string, task: string, acb: Acb, output: unknown): Promise<void> {
+    let text: string;
+    try {
+      text = typeof output === 'string' ? output : (JSON.stringify(output) ?? '');
+    } catch {
+      text = String(output);
+    }
+    await this.context.chargeText(acb, task, text);
+  }
 
   chain(agent: string): AgentSpec[] {
     return this.opts.registry.chain(agent);
@@ -135,6 +206,7 @@ export class Kernel implements Executor {
           events: this.events,
           logDir: join(this.runDir, 'logs'),
           syscalls: this.syscalls,
+          ended: (acb) => this.processEnded(acb),
           track: (pgid) => reaper.track(pgid),
           untrack: (pgid) => reaper.untrack(pgid),
         },
@@ -213,6 +285,10 @@ export class Kernel implements Executor {
   shutdown(): Promise<void> {
     this.shutdownP ??= (async () => {
       this.sampler.stop();
+      // What is still in a mailbox now is never received: dead letters. Waiting receivers get null.
+      this.busP?.close();
+      // The KV figures at their fullest are kept for the report: every page is freed as processes end.
+      if (this.kvP) this.peakKv = this.kvP.stats();
       await Promise.all([...this.pools.values()].map((p) => p.close()));
       await this.reaper?.close();
       process.off('uncaughtException', this.onUncaught);
@@ -241,6 +317,9 @@ export class Kernel implements Executor {
         ...this.metrics.snapshot(),
         tasks: { total: tasks.length, succeeded: count('succeeded'), failed: count('failed'), skipped: count('skipped') },
       },
+      ...(this.busP ? { bus: this.busP.report() } : {}),
+      ...(this.contextP ? { context: this.contextP.report() } : {}),
+      ...(this.kvP ? { kv: { before_shutdown: this.peakKv ?? this.kvP.stats(), after_shutdown: this.kvP.stats() } } : {}),
     };
   }
 }

@@ -29,7 +29,13 @@ export type KernelEvent =
   | { type: 'quota.sample'; samples: Array<{ agent: string; instance: number; pid: number; rss_mb: number; cpu: number }> }
   | { type: 'quota.exceeded'; agent: string; instance: number; pid: number; rss_mb: number; quota_mb: number }
   | { type: 'ipc.rejected'; agent: string; instance: number; pid: number; reason: string }
-  | { type: 'ipc.garbage'; message: string };
+  | { type: 'ipc.garbage'; message: string }
+  | { type: 'bus.dropped'; to: string; from: string; seq: number; reason: string; policy: 'reject' | 'drop_oldest' }
+  | { type: 'bus.blocked'; to: string; from: string; seq: number; depth: number }
+  | { type: 'bus.dead_letter'; to: string; from: string; seq: number; reason: string }
+  | { type: 'kv.released'; agent: string; instance: number; pid: number; sequences: number }
+  | { type: 'context.compressed'; task: string; agent: string; tokens_before: number; tokens_after: number; budget: number }
+  | { type: 'token.quota_exceeded'; agent: string; task: string; used: number; budget: number };
 
 export type TimedEvent = KernelEvent & { t: number };
 export type Listener = (event: TimedEvent) => void;

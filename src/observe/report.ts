@@ -7,6 +7,9 @@ import { dirname } from 'node:path';
 import type { Acb } from '../kernel/acb.js';
 import type { TaskRecord } from '../scheduler/task-graph.js';
 import type { RunMetrics } from './metrics.js';
+import type { BusReport } from '../bus/bus.js';
+import type { ContextReport } from '../context/manager.js';
+import type { KvStats } from '../kvcache/store.js';
 
 export type RunStatus = 'succeeded' | 'failed' | 'interrupted';
 
@@ -47,6 +50,12 @@ export interface RunReport {
   agents: AgentReport[];
   processes: Acb[];
   metrics: RunMetrics & { tasks: Record<string, number> };
+  /** Message bus figures and dead letters (present when an agent used the bus). */
+  bus?: BusReport;
+  /** Context manager: tokens before/after compression, per task and per agent (when used). */
+  context?: ContextReport;
+  /** KV-cache page store stats just before shutdown and after every process ended (when used). */
+  kv?: { before_shutdown: KvStats; after_shutdown: KvStats };
 }
 
 export function taskReport(t: TaskRecord): TaskReport {

@@ -25,6 +25,10 @@ export interface Executor {
   chain(agent: string): AgentSpec[];
   pool(agent: string): AgentPool;
   hasAgent(agent: string): boolean;
+  /** A refusal message when the agent may take no more work (token budget spent); undefined: go. */
+  admit?(agent: string): string | undefined;
+  /** After a successful attempt of an agent with a token_budget: count its output. */
+  settled?(agent: string, task: string, acb: AgentProcess['acb'], output: unknown): Promise<void>;
 }
 
 export interface SchedulerOptions {
@@ -198,6 +202,7 @@ export class Scheduler {
     this.exec.pool(spec.name).release(proc);
     if (this.interrupted) return false;
     if (outcome.ok) {
+      if (spec.token_budget !== undefined) await this.exec.settled?.(spec.name, rec.id, proc.acb, outcome.output);
       rec.output = outcome.output;
       rec.served_by = spec.name;
       rec.error = null;
@@ -223,6 +228,14 @@ export class Scheduler {
           await this.sleep(delay);
         }
         if (this.interrupted) return;
+        const refusal = this.exec.admit?.(spec.name);
+        if (refusal !== undefined) {
+          // Budget spent: retrying this agent is pointless; the fallback (if any) takes over.
+          rec.failures.push({ attempt: rec.attempts, agent: spec.name, kind: 'token_quota', message: refusal, pid: 0 });
+          rec.error = { kind: 'token_quota', message: refusal };
+          this.events.emit({ type: 'task.failure', task: rec.id, agent: spec.name, attempt: rec.attempts, kind: 'token_quota', message: refusal, pid: 0 });
+          break;
+        }
         const pool = this.exec.pool(spec.name);
         let proc;
         try {

@@ -53,7 +53,7 @@ describe('RunView: the fold behind the dashboard', () => {
     expect(loaded).toMatchObject({ events: 6, skipped: 1, hasReport: false });
     expect(loaded.view.run).toMatchObject({ run_id: 'x1', status: 'succeeded', duration_ms: 5 });
     expect(loaded.view.procs()).toEqual([expect.objectContaining({ pid: 7, state: 'idle', served: 1 })]);
-    writeFileSync(join(dir, 'report.json'), JSON.stringify({ tasks: [{ id: 't', output: { ok: 1 }, served_by: 'a' }], processes: [{ agent: 'a', instance: 1, pid: 7, state: 'exited', task: null, served: 1, restarts: 0, rss_mb: 1, cpu: 0, peak_rss_mb: 1, quota_mb: 0, mailbox_depth: 0, rejected_messages: 0, ready_ms: 3, exit: { code: 0, signal: null, reason: 'shutdown' } }], agents: [{ name: 'a', tokens: 300, attempts_served: 1 }] }));
+    writeFileSync(join(dir, 'report.json'), JSON.stringify({ tasks: [{ id: 't', output: { ok: 1 }, served_by: 'a' }], processes: [{ agent: 'a', instance: 1, pid: 7, state: 'exited', task: null, served: 1, restarts: 0, rss_mb: 1, cpu: 0, peak_rss_mb: 1, quota_mb: 0, mailbox_depth: 0, tokens_used: 0, kv_pages: 0, kv_bytes: 0, rejected_messages: 0, ready_ms: 3, exit: { code: 0, signal: null, reason: 'shutdown' } }], agents: [{ name: 'a', tokens: 300, attempts_served: 1 }] }));
     loaded = loadRunDir(dir);
     expect(loaded.hasReport).toBe(true);
     expect(loaded.view.tasks.get('t')!.output).toEqual({ ok: 1 });
