@@ -109,6 +109,29 @@ export class RunMetricsExporter {
       },
     });
 
+    new Gauge({
+      name: 'agentos_context_tokens_used',
+      help: 'Context tokens charged to each agent by the context manager (ACB tokens_used)',
+      labelNames: ['agent'],
+      registers: r,
+      collect() {
+        this.reset();
+        const n = new Map<string, number>();
+        for (const a of src.processes()) n.set(a.agent, (n.get(a.agent) ?? 0) + (a.tokens_used ?? 0));
+        for (const [agent, v] of n) this.set({ agent }, v);
+      },
+    });
+    new Gauge({
+      name: 'agentos_kv_pages',
+      help: 'KV-cache pages referenced by each live agent process',
+      labelNames: ['agent', 'instance'],
+      registers: r,
+      collect() {
+        this.reset();
+        for (const a of src.processes()) if (a.state !== 'exited' && a.state !== 'crashed') this.set({ agent: a.agent, instance: String(a.instance) }, a.kv_pages ?? 0);
+      },
+    });
+
     this.off = src.events.on((e: TimedEvent) => {
       switch (e.type) {
         case 'task.state':

@@ -4,7 +4,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { RunReport } from '../../src/observe/report.js';
-import { cleanupTempDirs, expectAllGone, FIXTURE_AGENTS, readJson, runPids, tempDir } from '../helpers.js';
+import { cleanupTempDirs, expectAllGone, FIXTURE_AGENTS, readJson, ROOT, runPids, tempDir } from '../helpers.js';
 import { gatedDemoPlan, parseProm, startWatched, sum } from '../observe/live.js';
 import { ARTIFACTS, chromiumPids, launchBrowser } from './browser.js';
 
@@ -31,7 +31,7 @@ async function allTasks(page: Page, ids: string[], state: string): Promise<void>
 
 let finishedRunDir = '';
 
-describe('the dashboard in a real Chromium', () => {
+describe('the dashboard in a real Chromium', { timeout: 120_000 }, () => {
   it('follows a live run with fault injection: tasks, retry, process table; a reload mid-run gets the state back', async () => {
     const { dir, plan, gate } = gatedDemoPlan({ spawn: 'audit' });
     const runsDir = join(dir, 'runs');
@@ -202,6 +202,25 @@ describe('the dashboard in a real Chromium', () => {
     const report = readJson<RunReport>(join(runsDir, readdirSync(runsDir)[0]!, 'report.json'));
     expect(report.status).toBe('succeeded');
     expect(report.tasks.find((t) => t.id === 'patch')!.failures.map((f) => f.kind)).toEqual(['crash']);
+    await expectAllGone(runPids(report));
+  });
+
+  it('shows the message bus of a run that uses it (examples/messages)', async () => {
+    const runsDir = join(tempDir(), 'runs');
+    const cli = startWatched(['run', join(ROOT, 'examples/messages/plan.yaml'), '--agents', join(ROOT, 'examples/messages/agents'), '--runs-dir', runsDir, '--dashboard', '0', '--quiet']);
+    const url = (await cli.waitLine(DASHBOARD_LINE))[1]!;
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
+    await page.goto(url);
+    await page.locator('#run-status[data-status="succeeded"]').waitFor({ timeout: 90_000 });
+    const report = readJson<RunReport>(join(runsDir, readdirSync(runsDir)[0]!, 'report.json'));
+    expect(report.bus!.messages_sent).toBeGreaterThan(0);
+    // the panel shows the run report's bus figures once the run is over
+    await page.waitForFunction((sent) => document.querySelector('#messages')?.textContent?.includes(`sent${sent}`), report.bus!.messages_sent, { timeout: 10_000 });
+    expect(await page.locator('#messages').textContent()).toContain(`dead letters${report.bus!.dead_letter_count}`);
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-messages.png'), fullPage: true });
+    await page.close();
+    cli.proc.kill('SIGTERM');
+    expect((await cli.proc).exitCode).toBe(0);
     await expectAllGone(runPids(report));
   });
 });

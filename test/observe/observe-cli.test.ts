@@ -27,7 +27,7 @@ async function psJson(): Promise<Array<Extract<ControlReply, { ok: true }>>> {
   return JSON.parse(res.stdout) as Array<Extract<ControlReply, { ok: true }>>;
 }
 
-describe('watching a live run from outside: agentos ps / top, --metrics, trace.json', () => {
+describe('watching a live run from outside: agentos ps / top, --metrics, trace.json', { timeout: 120_000 }, () => {
   it('lists the live processes, serves metrics mid-run, writes a valid trace, and cleans up', async () => {
     const { dir, plan, gate } = gatedDemoPlan();
     const runsDir = join(dir, 'runs');
@@ -108,7 +108,9 @@ describe('watching a live run from outside: agentos ps / top, --metrics, trace.j
     expect(ev.some((e) => e.ph === 'i' && e.name === 'restart patch_agent#1')).toBe(true);
     const rss = ev.filter((e) => e.ph === 'C' && e.name === 'rss_mb');
     expect(rss.length).toBeGreaterThan(0);
-    expect(rss.every((c) => names.has(c.pid) && (c.args as Record<string, number>).rss_mb! > 0)).toBe(true);
+    // a sample taken as a process exits may read 0; every counter is on a named agent track, most are real
+    expect(rss.every((c) => names.has(c.pid) && (c.args as Record<string, number>).rss_mb! >= 0)).toBe(true);
+    expect(rss.filter((c) => (c.args as Record<string, number>).rss_mb! > 10).length).toBeGreaterThan(rss.length / 2);
     const run = ev.find((e) => e.ph === 'X' && e.cat === 'run')!;
     for (const s of slices) expect(s.ts + (s.ph === 'X' ? s.dur : 0)).toBeLessThanOrEqual(run.ts + (run.ph === 'X' ? run.dur : 0));
   });
@@ -156,7 +158,9 @@ describe('watching a live run from outside: agentos ps / top, --metrics, trace.j
     const taken = (busy.address() as AddressInfo).port;
     cases.push([['run', plan, '--agents', FIXTURE_AGENTS, '--dashboard', String(taken)], /cannot listen: the port is in use/]);
     cases.push([['run', plan, '--agents', FIXTURE_AGENTS, '--metrics', String(taken)], /cannot listen: the port is in use/]);
-    const results = await Promise.all(cases.map(([args]) => runCli(args)));
+    // three at a time: each is a node start-up, and the machine has two cores
+    const results: Awaited<ReturnType<typeof runCli>>[] = [];
+    for (let i = 0; i < cases.length; i += 3) results.push(...(await Promise.all(cases.slice(i, i + 3).map(([args]) => runCli(args)))));
     busy.close();
     for (const [i, [args, re]] of cases.entries()) {
       const res = results[i]!;
@@ -164,5 +168,5 @@ describe('watching a live run from outside: agentos ps / top, --metrics, trace.j
       expect(res.stderr).toMatch(re);
     }
     expect(existsSync(join(runtime, 'x'))).toBe(false);
-  });
+  }, 180_000);
 });

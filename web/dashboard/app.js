@@ -273,10 +273,10 @@
       cpu.append(spark(p.cpu_hist, 'cpu'));
       tb.append(el('tr', { 'data-pid': String(p.pid), 'data-state': p.state, 'data-agent': p.agent },
         el('td', {}, p.pid), el('td', {}, `${p.agent}#${p.instance}`), el('td', { class: 'state' }, p.state), el('td', {}, p.task || '-'),
-        rss, cpu, el('td', {}, p.restarts), el('td', {}, p.mailbox_depth), el('td', {}, p.served), el('td', {}, p.tokens),
+        rss, cpu, el('td', {}, p.restarts), el('td', {}, p.mailbox_depth), el('td', {}, p.served), el('td', {}, p.tokens), el('td', {}, p.kv_pages || 0),
         el('td', {}, p.exit ? `${p.exit.reason}${p.exit.signal ? ` (${p.exit.signal})` : p.exit.code !== null ? ` (${p.exit.code})` : ''}` : '')));
     }
-    if (!rows.length) tb.append(el('tr', {}, el('td', { colSpan: 11, class: 'empty' }, 'no agent process yet')));
+    if (!rows.length) tb.append(el('tr', {}, el('td', { colSpan: 12, class: 'empty' }, 'no agent process yet')));
   }
 
   function fillSelect(sel, values) {
@@ -364,20 +364,76 @@
     }
   }
 
+  function statList(pairs) {
+    const dl = el('dl', { class: 'stats' });
+    for (const [k, v] of pairs) if (v !== undefined && v !== null) dl.append(el('dt', {}, k), el('dd', {}, v));
+    return dl;
+  }
+
+  function recent(prefixes, limit) {
+    const evs = state.events.filter((e) => prefixes.includes(e.type.split('.')[0]));
+    const ul = el('ul');
+    for (const e of evs.slice(-limit).reverse()) ul.append(el('li', {}, `${e.type} ${describe(e)}`));
+    return { count: evs.length, ul };
+  }
+
+  const fmtBytes = (b) => (b >= 1048576 ? `${(b / 1048576).toFixed(1)} MiB` : b >= 1024 ? `${(b / 1024).toFixed(1)} KiB` : `${b} B`);
+
+  // Messages, shared memory / compression and KV cache: live figures from the ACB table and events,
+  // the run report's totals once it is in.
   function renderExtras() {
-    for (const box of document.querySelectorAll('.extra')) {
-      const prefixes = box.dataset.prefixes.split(',');
-      const evs = state.events.filter((e) => prefixes.includes(e.type.split('.')[0]));
-      box.replaceChildren();
-      if (!evs.length) {
-        box.append(el('p', { class: 'empty' }, 'No events of this kind in this run.'));
-        continue;
-      }
-      box.append(el('p', {}, `${evs.length} event(s)`));
-      const ul = el('ul');
-      for (const e of evs.slice(-15).reverse()) ul.append(el('li', {}, `${e.type} ${describe(e)}`));
-      box.append(ul);
+    const rep = state.report || {};
+    const live = state.procs.filter((p) => p.state !== 'exited' && p.state !== 'crashed');
+
+    const msg = $('#messages');
+    msg.replaceChildren();
+    const bus = rep.bus;
+    const busEv = recent(['bus'], 8);
+    msg.append(statList([
+      ['mailbox depth (live)', live.reduce((s, p) => s + (p.mailbox_depth || 0), 0)],
+      ['sent', bus ? bus.messages_sent : undefined],
+      ['delivered', bus ? bus.messages_delivered : undefined],
+      ['dropped / rejected', bus ? `${bus.messages_dropped} / ${bus.messages_rejected}` : undefined],
+      ['dead letters', bus ? bus.dead_letter_count : undefined],
+      ['latency p50 / p95', bus && bus.latency_ms && bus.latency_ms.p50 !== null ? `${bus.latency_ms.p50} / ${bus.latency_ms.p95} ms` : undefined],
+      ['bus events', busEv.count],
+    ]));
+    if (busEv.count) msg.append(busEv.ul);
+
+    const mem = $('#memory');
+    mem.replaceChildren();
+    const ctx = rep.context;
+    let before = 0, after = 0, n = 0;
+    for (const e of state.events) if (e.type === 'context.compressed') {
+      before += e.tokens_before;
+      after += e.tokens_after;
+      n++;
     }
+    const b = ctx ? ctx.tokens_before : before, a = ctx ? ctx.tokens_after : after;
+    mem.append(statList([
+      ['compressions', ctx ? ctx.compressions : n],
+      ['tokens before → after', b || a ? `${b} → ${a}` : undefined],
+      ['saved', b ? `${b - a} tokens (${Math.round(((b - a) / b) * 100)}%)` : undefined],
+      ['shared keys', ctx ? ctx.shared_keys : undefined],
+      ['context tokens used', state.procs.reduce((s, p) => s + (p.tokens_used || 0), 0)],
+    ]));
+    const ctxEv = recent(['context', 'token'], 8);
+    if (ctxEv.count) mem.append(ctxEv.ul);
+
+    const kv = $('#kvcache');
+    kv.replaceChildren();
+    const k = rep.kv && rep.kv.before_shutdown;
+    kv.append(statList([
+      ['pages held (live)', live.reduce((s, p) => s + (p.kv_pages || 0), 0)],
+      ['bytes held (live)', fmtBytes(live.reduce((s, p) => s + (p.kv_bytes || 0), 0))],
+      ['sequences', k ? k.sequences : undefined],
+      ['pages logical / physical', k ? `${k.logical_pages} / ${k.physical_pages}` : undefined],
+      ['bytes saved by sharing', k ? fmtBytes(k.bytes_saved) : undefined],
+      ['copy-on-write copies', k ? k.cow_copies : undefined],
+      ['prefix hit rate', k ? `${Math.round(k.prefix_hit_rate * 100)}% of ${k.prefix_lookups}` : undefined],
+    ]));
+    const kvEv = recent(['kv'], 8);
+    if (kvEv.count) kv.append(kvEv.ul);
   }
 
   render();
