@@ -165,10 +165,17 @@
       return d;
     };
     for (const t of tasks) visit(t, new Set());
-    const cols = [];
+    const byDepth = [];
     for (const t of tasks) {
       const d = depth.get(t.id);
-      (cols[d] = cols[d] || []).push(t);
+      (byDepth[d] = byDepth[d] || []).push(t);
+    }
+    // A wide level (many independent tasks) wraps into several columns of at most MAX_ROWS.
+    const MAX_ROWS = 4;
+    const cols = [];
+    for (const level of byDepth) {
+      const list = level || [];
+      for (let i = 0; i < Math.max(1, list.length); i += MAX_ROWS) cols.push(list.slice(i, i + MAX_ROWS));
     }
     return { depth, cols };
   }
@@ -315,6 +322,12 @@
       case 'task.fallback': return `${e.from} → ${e.to}`;
       case 'fault.injected': return `inject '${e.fault}' (attempt ${e.attempt})`;
       case 'task.log': return e.msg;
+      case 'bus.dropped': return `${e.from} → ${e.to} #${e.seq} dropped (${e.reason}, ${e.policy})`;
+      case 'bus.blocked': return `${e.from} → ${e.to} #${e.seq} blocked (mailbox ${e.depth})`;
+      case 'bus.dead_letter': return `${e.from} → ${e.to} #${e.seq}: ${e.reason}`;
+      case 'kv.released': return `${e.agent}#${e.instance} pid ${e.pid}: ${e.sequences} sequence(s) released`;
+      case 'context.compressed': return `${e.tokens_before} → ${e.tokens_after} tokens (budget ${e.budget})`;
+      case 'token.quota_exceeded': return `${e.agent} used ${e.used} of ${e.budget} tokens`;
       default: {
         const { type: _t, t: _tt, seq: _s, ...rest } = e;
         return JSON.stringify(rest).slice(0, 200);
@@ -373,7 +386,7 @@
   function recent(prefixes, limit) {
     const evs = state.events.filter((e) => prefixes.includes(e.type.split('.')[0]));
     const ul = el('ul');
-    for (const e of evs.slice(-limit).reverse()) ul.append(el('li', {}, `${e.type} ${describe(e)}`));
+    for (const e of evs.slice(-limit).reverse()) ul.append(el('li', {}, el('b', {}, e.type), ` ${describe(e)}`));
     return { count: evs.length, ul };
   }
 
@@ -388,14 +401,14 @@
     const msg = $('#messages');
     msg.replaceChildren();
     const bus = rep.bus;
-    const busEv = recent(['bus'], 8);
+    const busEv = recent(['bus'], 6);
     msg.append(statList([
       ['mailbox depth (live)', live.reduce((s, p) => s + (p.mailbox_depth || 0), 0)],
       ['sent', bus ? bus.messages_sent : undefined],
       ['delivered', bus ? bus.messages_delivered : undefined],
       ['dropped / rejected', bus ? `${bus.messages_dropped} / ${bus.messages_rejected}` : undefined],
       ['dead letters', bus ? bus.dead_letter_count : undefined],
-      ['latency p50 / p95', bus && bus.latency_ms && bus.latency_ms.p50 !== null ? `${bus.latency_ms.p50} / ${bus.latency_ms.p95} ms` : undefined],
+      ['latency p50 / p95', bus && bus.latency_ms && bus.latency_ms.p50 !== null ? `${bus.latency_ms.p50.toFixed(1)} / ${bus.latency_ms.p95.toFixed(1)} ms` : undefined],
       ['bus events', busEv.count],
     ]));
     if (busEv.count) msg.append(busEv.ul);
@@ -417,7 +430,7 @@
       ['shared keys', ctx ? ctx.shared_keys : undefined],
       ['context tokens used', state.procs.reduce((s, p) => s + (p.tokens_used || 0), 0)],
     ]));
-    const ctxEv = recent(['context', 'token'], 8);
+    const ctxEv = recent(['context', 'token'], 6);
     if (ctxEv.count) mem.append(ctxEv.ul);
 
     const kv = $('#kvcache');
@@ -432,7 +445,7 @@
       ['copy-on-write copies', k ? k.cow_copies : undefined],
       ['prefix hit rate', k ? `${Math.round(k.prefix_hit_rate * 100)}% of ${k.prefix_lookups}` : undefined],
     ]));
-    const kvEv = recent(['kv'], 8);
+    const kvEv = recent(['kv'], 6);
     if (kvEv.count) kv.append(kvEv.ul);
   }
 
