@@ -264,7 +264,8 @@ export class AgentProcess {
           clearTimeout(w.timer);
           w.reject(new SpawnError(`${this.spec.name} failed to start: ${m.error.message}`));
         }
-        this.terminate('shutdown');
+        // Not a clean stop: the pool counts it as a restart, so an agent that never starts opens its circuit.
+        this.terminate('init_failed');
         return;
       }
       case 'log': {

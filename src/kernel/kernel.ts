@@ -254,6 +254,15 @@ export class Kernel implements Executor {
     return report;
   }
 
+  /**
+   * Long-lived use (benchmarks, embedding): after start(), add one task and wait for its final state.
+   * Bad tasks reject with an AgentOSError and change nothing.
+   */
+  async submit(task: { id: string; agent: string; deps?: string[]; input?: unknown }) {
+    this.scheduler.addDynamic(task);
+    return this.scheduler.whenFinished(task.id);
+  }
+
   /** Stop dispatching and end the run as `interrupted` (SIGINT, SIGTERM, a fatal error). Idempotent. */
   interrupt(reason: string): void {
     if (this.interruptedBy) return;

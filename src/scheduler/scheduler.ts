@@ -45,6 +45,7 @@ export class Scheduler {
   private dynamicAdded = 0;
   private requestSeq = 0;
   private readonly sleepers = new Set<() => void>();
+  private readonly finishWaiters = new Map<string, Array<(rec: TaskRecord) => void>>();
   private doneResolve: (() => void) | undefined;
   readonly done: Promise<void>;
 
@@ -101,6 +102,9 @@ export class Scheduler {
       if (isTerminal(rec.state)) continue;
       rec.error = { kind: 'interrupted', message: 'the run was interrupted before this task finished' };
       this.setState(rec, 'skipped', { reason: 'interrupted' }, now);
+      const waiters = this.finishWaiters.get(rec.id);
+      this.finishWaiters.delete(rec.id);
+      for (const w of waiters ?? []) w(rec);
     }
     this.checkDone();
   }
@@ -131,7 +135,24 @@ export class Scheduler {
     this.onTerminal(rec);
   }
 
+  /** Resolves with the task once it reached a final state. */
+  whenFinished(id: string): Promise<TaskRecord> {
+    const rec = this.graph.get(id);
+    if (!rec) return Promise.reject(new AgentOSError('E_UNKNOWN_DEPENDENCY', `no task '${id}'`));
+    if (isTerminal(rec.state)) return Promise.resolve(rec);
+    return new Promise((resolve) => {
+      const list = this.finishWaiters.get(id);
+      if (list) list.push(resolve);
+      else this.finishWaiters.set(id, [resolve]);
+    });
+  }
+
   private onTerminal(rec: TaskRecord): void {
+    const waiters = this.finishWaiters.get(rec.id);
+    if (waiters) {
+      this.finishWaiters.delete(rec.id);
+      for (const w of waiters) w(rec);
+    }
     for (const id of rec.dependents) {
       const dep = this.graph.get(id)!;
       if (dep.state !== 'pending') continue;
@@ -168,9 +189,35 @@ export class Scheduler {
     });
   }
 
+  /** One attempt on a reserved process, inside a global slot. Resolves true when the task succeeded. */
+  private async attempt(rec: TaskRecord, spec: AgentSpec, proc: AgentProcess, agentAttempt: number): Promise<boolean> {
+    const attempt = ++rec.attempts;
+    const where = { agent: spec.name, attempt, pid: proc.pid, instance: proc.acb.instance };
+    if (rec.state === 'ready') this.setState(rec, 'running', where);
+    else this.events.emit({ type: 'task.state', task: rec.id, state: 'running', ...where });
+    const inject = this.injectionFor(spec.name, agentAttempt);
+    if (inject) this.events.emit({ type: 'fault.injected', task: rec.id, agent: spec.name, attempt, fault: inject });
+    const msg = { ag: BRAND, type: 'task', requestId: `r${++this.requestSeq}`, taskId: rec.id, attempt, input: rec.input, deps: this.graph.depOutputs(rec), inject } as const;
+    const outcome = await proc.run(msg, spec.timeout_ms);
+    this.exec.pool(spec.name).release(proc);
+    if (this.interrupted) return false;
+    if (outcome.ok) {
+      if (spec.token_budget !== undefined) await this.exec.settled?.(spec.name, rec.id, proc.acb, outcome.output);
+      rec.output = outcome.output;
+      rec.served_by = spec.name;
+      rec.error = null;
+      this.setState(rec, 'succeeded', { agent: spec.name, attempt, pid: proc.pid });
+      this.onTerminal(rec);
+      return true;
+    }
+    rec.failures.push({ attempt, agent: spec.name, kind: outcome.kind, message: outcome.message, pid: proc.pid, stack: outcome.stack });
+    rec.error = { kind: outcome.kind, message: outcome.message };
+    this.events.emit({ type: 'task.failure', task: rec.id, agent: spec.name, attempt, kind: outcome.kind, message: outcome.message, pid: proc.pid });
+    return false;
+  }
+
   private async execute(rec: TaskRecord): Promise<void> {
     const chain = this.exec.chain(rec.agent);
-    let started = false;
     for (let c = 0; c < chain.length; c++) {
       const spec = chain[c]!;
       if (c > 0) this.events.emit({ type: 'task.fallback', task: rec.id, from: chain[c - 1]!.name, to: spec.name });
@@ -203,35 +250,14 @@ export class Scheduler {
           pool.release(proc);
           return;
         }
-        const attempt = ++rec.attempts;
-        if (!started) {
-          started = true;
-          this.setState(rec, 'running', { agent: spec.name, attempt, pid: proc.pid, instance: proc.acb.instance });
-        } else {
-          this.events.emit({ type: 'task.state', task: rec.id, state: 'running', agent: spec.name, attempt, pid: proc.pid, instance: proc.acb.instance });
-        }
-        const inject = this.injectionFor(spec.name, agentAttempt);
-        if (inject) this.events.emit({ type: 'fault.injected', task: rec.id, agent: spec.name, attempt, fault: inject });
-        const msg = { ag: BRAND, type: 'task', requestId: `r${++this.requestSeq}`, taskId: rec.id, attempt, input: rec.input, deps: this.graph.depOutputs(rec), inject } as const;
-        const outcome = (await this.queue.add(() => proc.run(msg, spec.timeout_ms)))!;
-        pool.release(proc);
-        if (this.interrupted) return;
-        if (outcome.ok) {
-          if (spec.token_budget !== undefined) await this.exec.settled?.(spec.name, rec.id, proc.acb, outcome.output);
-          rec.output = outcome.output;
-          rec.served_by = spec.name;
-          rec.error = null;
-          this.setState(rec, 'succeeded', { agent: spec.name, attempt, pid: proc.pid });
-          this.onTerminal(rec);
-          return;
-        }
-        rec.failures.push({ attempt, agent: spec.name, kind: outcome.kind, message: outcome.message, pid: proc.pid, stack: outcome.stack });
-        rec.error = { kind: outcome.kind, message: outcome.message };
-        this.events.emit({ type: 'task.failure', task: rec.id, agent: spec.name, attempt, kind: outcome.kind, message: outcome.message, pid: proc.pid });
+        // The attempt holds a global slot from its start until its outcome is recorded, so the event
+        // order never shows more attempts running than the concurrency allows.
+        const succeeded = await this.queue.add(() => this.attempt(rec, spec, proc, agentAttempt));
+        if (succeeded || this.interrupted) return;
       }
     }
     if (this.interrupted) return;
-    if (!started) this.setState(rec, 'running', { agent: rec.agent, reason: 'no process available' });
+    if (rec.state === 'ready') this.setState(rec, 'running', { agent: rec.agent, reason: 'no process available' });
     rec.error ??= { kind: 'crash', message: 'no attempt could be made' };
     this.setState(rec, 'failed', { agent: rec.agent, reason: rec.error.message });
     this.onTerminal(rec);
