@@ -1,5 +1,5 @@
 /** SIGINT mid-run and a SIGKILLed kernel: the report is written (SIGINT) and no process is left behind. */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { RunReport } from '../../src/observe/report.js';
@@ -39,6 +39,14 @@ describe('SIGINT', () => {
     started.push(sub.pid!);
     await waitFor(() => (out().match(/running on (slow_agent|spin_agent)/g) ?? []).length >= 3, 30_000, 'three long tasks running');
     const procs = descendants(sub.pid!);
+    // ps/top show who is who: process titles name the agent, the instance and the run
+    const titles = [sub.pid!, ...procs].map((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0+/g, ' ').trim());
+    const run = /agentos-kernel run=(\w+)/.exec(titles[0]!)?.[1];
+    expect(run, titles.join('\n')).toBeDefined();
+    for (const want of ['slow_agent#1', 'slow_agent#2', 'spin_agent#1', 'ok_agent#1']) {
+      expect(titles).toContainEqual(expect.stringMatching(new RegExp(`^agentos-agent ${want} run=${run}`)));
+    }
+    expect(titles).toContainEqual(expect.stringMatching(new RegExp(`^agentos-reaper run=${run}`)));
     sub.kill('SIGINT');
     const res = await sub;
     expect(res.exitCode, res.all).toBe(130);
