@@ -15,7 +15,7 @@ export default tseslint.config(
   },
   {
     // The dashboard page: plain browser JavaScript.
-    files: ['web/**/*.js'],
+    files: ['src/dashboard/web/**/*.js'],
     languageOptions: {
       sourceType: 'script',
       globals: { window: 'readonly', document: 'readonly', location: 'readonly', WebSocket: 'readonly', fetch: 'readonly', requestAnimationFrame: 'readonly', URLSearchParams: 'readonly', Node: 'readonly' },

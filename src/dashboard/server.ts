@@ -15,7 +15,7 @@ import { ClientHub, type HubOptions, type HubStats } from './client-hub.js';
 import type { RunView } from './run-view.js';
 import { hostAllowed, isLoopbackHost, newToken, originAllowed, tokenMatches, tokenOf } from './security.js';
 
-const WEB_ROOT = join(PACKAGE_ROOT, 'web', 'dashboard');
+const WEB_ROOT = join(PACKAGE_ROOT, 'src', 'dashboard', 'web');
 
 export const startRunSchema = z
   .object({
