@@ -7,6 +7,8 @@ import { PACKAGE_ROOT } from '../paths.js';
 import { crashDemo } from './demo.js';
 import { kvDemo } from './demo-kv.js';
 import { messagesDemo } from './demo-messages.js';
+import { DASHBOARD_USAGE, dashboardCommand } from './dashboard-command.js';
+import { PS_USAGE, psCommand, topCommand } from './ps-command.js';
 import { EXIT, runCommand, type Io } from './run-command.js';
 import { parseRunOptions, RUN_USAGE } from './run-options.js';
 import { parseStressOptions, STRESS_USAGE } from '../stress/options.js';
@@ -20,9 +22,15 @@ usage:
   agentos demo                        the fault-injection crash demo
   agentos demo messages [--json]      the message bus: direct, pub/sub, broadcast, backpressure, restart
   agentos demo kv-cache [--agents N] [--json]   the copy-on-write KV-cache page store
+  agentos dashboard [--run DIR]       the web dashboard: start runs from the page, or show a finished run
+  agentos ps | agentos top            agent processes of every running kernel on this machine
   agentos --version
 
-${RUN_USAGE}`;
+${RUN_USAGE}
+
+${DASHBOARD_USAGE}
+
+${PS_USAGE}`;
 
 const io: Io = {
   out: (line) => process.stdout.write(`${line}\n`),
@@ -48,6 +56,19 @@ async function main(argv: string[]): Promise<number> {
       if (rest[0] === 'messages') return messagesDemo(rest.slice(1), io);
       if (rest[0] === 'kv-cache') return kvDemo(rest.slice(1), io);
       return crashDemo(rest, io);
+    case 'dashboard':
+      if (rest.includes('--help') || rest.includes('-h')) {
+        io.out(DASHBOARD_USAGE);
+        return EXIT.ok;
+      }
+      return dashboardCommand(rest, io);
+    case 'ps':
+    case 'top':
+      if (rest.includes('--help') || rest.includes('-h')) {
+        io.out(PS_USAGE);
+        return EXIT.ok;
+      }
+      return command === 'ps' ? psCommand(rest, io) : topCommand(rest, io);
     case '--version':
     case '-v':
       io.out((JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version);
