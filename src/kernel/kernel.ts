@@ -99,8 +99,18 @@ export class Kernel implements Executor {
       return;
     }
     this.fatalError = err;
+    if (this.runningPlan) {
+      // run() ends every agent, writes the report and returns; the CLI then exits 70.
+      this.interrupt('uncaughtException');
+      return;
+    }
+    // Embedded use (start/submit): the error is not ours to swallow. End the agents, then fail the
+    // process the way Node would have, with the error on stderr.
+    process.stderr.write(`agentos kernel: uncaught error, stopping every agent: ${(err as Error)?.stack ?? String(err)}\n`);
     this.interrupt('uncaughtException');
+    void this.shutdown().finally(() => process.exit(70));
   };
+  private runningPlan = false;
 
   constructor(private readonly opts: KernelOptions) {
     this.runId = opts.runId ?? randomBytes(3).toString('hex');
@@ -247,6 +257,7 @@ export class Kernel implements Executor {
   async run(plan: Plan, reportFile?: string): Promise<RunReport> {
     this.events.emit({ type: 'run.started', run_id: this.runId, plan: plan.name, tasks: plan.tasks.length, agents: [...new Set(plan.tasks.map((t) => t.agent))], run_dir: this.runDir });
     const t0 = performance.now();
+    this.runningPlan = true;
     await this.start(plan.tasks.map((t) => t.agent));
     if (!this.interruptedBy) this.scheduler.addPlan(plan.tasks);
     await Promise.race([this.scheduler.done, this.interrupted]);

@@ -21,6 +21,10 @@ export class QuotaSampler {
     readonly intervalMs: number,
   ) {}
 
+  private get handleMaxAgeMs(): number {
+    return Math.max(1_000, this.intervalMs * 4);
+  }
+
   start(): void {
     if (this.timer) return;
     this.timer = setInterval(() => void this.tick(), this.intervalMs);
@@ -30,7 +34,8 @@ export class QuotaSampler {
   stop(): void {
     clearInterval(this.timer);
     this.timer = undefined;
-    pidusage.clear(); // closes the /proc file handles pidusage keeps between calls
+    // Not pidusage.clear(): it forgets the open /proc handles without closing them. The entries expire
+    // (and their handles close) within handleMaxAgeMs on pidusage's own unref'd timer.
   }
 
   /** One sample of every live process. Overlapping ticks are skipped, never queued. */
@@ -41,7 +46,12 @@ export class QuotaSampler {
     this.running = true;
     const t0 = performance.now();
     try {
-      const stats = await pidusage(procs.map((p) => p.pid));
+      // maxage: pidusage keeps one open /proc handle per pid until its entry expires; a short expiry closes
+      // the handles of dead agents soon instead of after pidusage's default minute.
+      const stats = await pidusage(
+        procs.map((p) => p.pid),
+        { maxage: this.handleMaxAgeMs },
+      );
       const samples: Array<{ agent: string; instance: number; pid: number; rss_mb: number; cpu: number }> = [];
       for (const p of procs) {
         const s = stats[p.pid];
