@@ -41,11 +41,6 @@ async function rawIpc(): Promise<{ rtt: number; forkReady: number[]; rssMb: numb
     await new Promise<void>((resolve) => child.once('message', () => resolve()));
     forkReady.push(performance.now() - t0);
     if (i === N_FORK - 1) {
-      const samples: number[] = [];
-      // RSS of an idle bare child, after start-up settled
-      await new Promise((r) => setTimeout(r, 300));
-      samples.push((await pidusage(child.pid!)).memory / 2 ** 20);
-      rssMb = samples[0]!;
       const rtts: number[] = [];
       const payload = { type: 'task', requestId: 'r1', taskId: 'bench', attempt: 1, input: { n: 1 }, deps: {} };
       for (let j = 0; j < N_RTT; j++) {
@@ -54,6 +49,9 @@ async function rawIpc(): Promise<{ rtt: number; forkReady: number[]; rssMb: numb
         await new Promise<void>((resolve) => child.once('message', () => resolve()));
         rtts.push((performance.now() - s) * 1000);
       }
+      // RSS after the same number of round trips the agent serves below, once start-up and traffic settled
+      await new Promise((r) => setTimeout(r, 300));
+      rssMb = (await pidusage(child.pid!)).memory / 2 ** 20;
       child.disconnect();
       await new Promise<void>((resolve) => child.once('exit', () => resolve()));
       return { rtt: median(rtts), forkReady, rssMb };

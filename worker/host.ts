@@ -13,7 +13,6 @@ import {
   type ReplyMessage,
   type TaskMessage,
 } from '../src/protocol/messages.js';
-import { commitFault } from './faults.js';
 
 type Handler = (input: unknown, ctx: unknown) => unknown;
 
@@ -129,7 +128,8 @@ async function runTask(handler: Handler, task: TaskMessage): Promise<void> {
   const base = { ag: BRAND, type: 'result', requestId: task.requestId, taskId: task.taskId } as const;
   let output: unknown;
   try {
-    if (task.inject) await commitFault(task.inject);
+    // Loaded only when a fault is injected: start-up stays one module lighter for real agents.
+    if (task.inject) await (await import('./faults.js')).commitFault(task.inject);
     output = await handler(task.input, makeContext(task));
   } catch (err) {
     send({ ...base, ok: false, kind: 'exception', error: toWireError(err) });
