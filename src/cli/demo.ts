@@ -16,7 +16,8 @@ export async function crashDemo(args: string[], io: Io): Promise<number> {
   const { code } = await runCommand(
     {
       plan,
-      agents: [],
+      // The crash demo's own small agents (examples/crash-demo/agents) take precedence over the built-ins.
+      agents: [join(EXAMPLES, 'crash-demo', 'agents')],
       concurrency: 4,
       inject: [],
       injections: [parseInjection('patch_agent:crash@1'), parseInjection('test_agent:hang@1')],

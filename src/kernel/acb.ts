@@ -20,6 +20,8 @@ export interface Acb {
   peak_rss_mb: number;
   quota_mb: number;
   mailbox_depth: number;
+  /** Model tokens used by this process, as reported by the model endpoint's responses (llm.chat). */
+  tokens: number;
   /** Messages from the process that the kernel rejected (malformed, foreign, forged). */
   rejected_messages: number;
   ready_ms: number | null;

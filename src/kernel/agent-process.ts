@@ -103,6 +103,7 @@ export class AgentProcess {
       peak_rss_mb: 0,
       quota_mb: spec.memory_mb,
       mailbox_depth: 0,
+      tokens: 0,
       rejected_messages: 0,
       ready_ms: null,
       exit: null,
@@ -128,6 +129,11 @@ export class AgentProcess {
 
   get pid(): number {
     return this.acb.pid;
+  }
+
+  /** Why the kernel ended this process, if it did. */
+  get killedFor(): KillReason | undefined {
+    return this.killReason;
   }
 
   get alive(): boolean {

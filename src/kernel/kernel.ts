@@ -23,6 +23,13 @@ import { SyscallError, SyscallTable } from './syscalls.js';
 import { z } from 'zod';
 import { taskIdSchema } from '../config/plan.js';
 import type { AgentOSError } from '../errors.js';
+import { tmpdir } from 'node:os';
+import { PACKAGE_ROOT } from '../paths.js';
+import { llmConfigFromEnv, OpenAiChat } from '../llm/openai.js';
+import { registerLlmSyscall } from '../llm/syscall.js';
+import { ResourceMonitor, type MonitorOptions } from '../monitor/resource-monitor.js';
+import { sandboxFlags } from './sandbox.js';
+import { registerTaskSyscalls } from './task-syscalls.js';
 
 const spawnArgsSchema = z
   .object({ id: taskIdSchema, agent: z.string().min(1), deps: z.array(taskIdSchema).default([]), input: z.unknown().optional() })
@@ -42,6 +49,14 @@ export interface KernelOptions {
   maxDynamicTasks?: number;
   /** Write events.jsonl. @default true */
   eventLog?: boolean;
+  /** Apply agent.yaml `sandbox:` sections (Node permission model). @default true */
+  sandbox?: boolean;
+  /** Extra sandbox path variables (PACKAGE, RUN_DIR, WORK, OUT, TMPDIR are set by the kernel). */
+  sandboxVars?: Record<string, string>;
+  /** Model client for `llm.chat`; undefined: from AGENTOS_LLM_* ; null: none. */
+  llm?: OpenAiChat | null;
+  /** Resource-aware concurrency between min and max; off when absent. */
+  monitor?: MonitorOptions;
 }
 
 const WORKER_DIR = fileURLToPath(new URL('../../worker/', import.meta.url));
@@ -69,6 +84,9 @@ export class Kernel implements Executor {
   private wakeInterrupt: (() => void) | undefined;
   private readonly interrupted = new Promise<void>((resolve) => (this.wakeInterrupt = resolve));
   private shutdownP: Promise<void> | undefined;
+  /** Sandbox path variables of this run. */
+  readonly vars: Record<string, string>;
+  readonly monitor: ResourceMonitor | undefined;
   /** An uncaught error in the kernel itself; the CLI exits 70 when set. */
   fatalError: unknown;
   private readonly onUncaught = (err: unknown): void => {
@@ -104,6 +122,23 @@ export class Kernel implements Executor {
         throw new SyscallError(e.code ?? 'E_INTERNAL', e.message);
       }
     });
+    registerTaskSyscalls(this.syscalls, this.scheduler, this.events);
+    const llmConfig = opts.llm === undefined ? llmConfigFromEnv() : undefined;
+    registerLlmSyscall(this.syscalls, opts.llm === undefined ? (llmConfig ? new OpenAiChat(llmConfig) : undefined) : (opts.llm ?? undefined), this.events);
+    this.vars = {
+      PACKAGE: PACKAGE_ROOT.replace(/\/+$/, ''),
+      RUN_DIR: this.runDir,
+      WORK: join(this.runDir, 'work'),
+      OUT: join(this.runDir, 'out'),
+      TMPDIR: tmpdir(),
+      ...opts.sandboxVars,
+    };
+    mkdirSync(this.vars.WORK!, { recursive: true });
+    mkdirSync(this.vars.OUT!, { recursive: true });
+    if (opts.monitor) {
+      const q = this.scheduler.queue;
+      this.monitor = new ResourceMonitor(this.events, () => q.concurrency, (n) => (q.concurrency = n), opts.monitor);
+    }
     this.sampler = new QuotaSampler(() => this.liveProcesses(), this.events, opts.sampleIntervalMs ?? 250);
   }
 
@@ -130,6 +165,7 @@ export class Kernel implements Executor {
           events: this.events,
           logDir: join(this.runDir, 'logs'),
           syscalls: this.syscalls,
+          nodeFlags: (s) => (this.opts.sandbox === false ? [] : sandboxFlags(s, this.vars)),
           track: (pgid) => reaper.track(pgid),
           untrack: (pgid) => reaper.untrack(pgid),
         },
@@ -161,6 +197,7 @@ export class Kernel implements Executor {
     for (const a of agents) for (const s of this.chain(a)) names.add(s.name);
     await Promise.all([...names].map((n) => this.pool(n).start()));
     this.sampler.start();
+    await this.monitor?.start();
   }
 
   /** Run a checked plan to the end, or until interrupt(); ends every process and writes the report. */
@@ -199,6 +236,7 @@ export class Kernel implements Executor {
   shutdown(): Promise<void> {
     this.shutdownP ??= (async () => {
       this.sampler.stop();
+      this.monitor?.stop();
       await Promise.all([...this.pools.values()].map((p) => p.close()));
       await this.reaper?.close();
       process.off('uncaughtException', this.onUncaught);
@@ -222,6 +260,7 @@ export class Kernel implements Executor {
       tasks: tasks.map(taskReport),
       agents: agentReports(this.table.all(), restarts, tokens, open),
       processes: this.table.all().map((a) => ({ ...a })),
+      resources: this.monitor ? { samples: this.monitor.samples, decisions: this.monitor.decisions } : undefined,
       metrics: {
         ...this.metrics.snapshot(),
         tasks: { total: tasks.length, succeeded: count('succeeded'), failed: count('failed'), skipped: count('skipped') },

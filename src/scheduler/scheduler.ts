@@ -9,6 +9,7 @@ import { AgentOSError } from '../errors.js';
 import type { EventLog } from '../observe/events.js';
 import { BRAND, type Fault } from '../protocol/messages.js';
 import type { AgentPool } from '../kernel/agent-pool.js';
+import type { AgentProcess } from '../kernel/agent-process.js';
 import { retryDelay } from './backoff.js';
 import { TaskGraph, isTerminal, type TaskRecord } from './task-graph.js';
 
@@ -40,6 +41,10 @@ export class Scheduler {
   private dynamicAdded = 0;
   private requestSeq = 0;
   private readonly sleepers = new Set<() => void>();
+  /** The process running each task's current attempt (so a cancel can end it). */
+  private readonly running = new Map<string, AgentProcess>();
+  /** Called whenever a task reaches a terminal state (task.wait uses it). */
+  private readonly terminalListeners = new Set<(rec: TaskRecord) => void>();
   private doneResolve: (() => void) | undefined;
   readonly done: Promise<void>;
 
@@ -71,16 +76,40 @@ export class Scheduler {
   }
 
   /** Add one task while the run goes on. Throws AgentOSError (nothing changes) on bad input. */
-  addDynamic(t: { id: string; agent: string; deps?: string[]; input?: unknown }, _by?: string): TaskRecord {
+  addDynamic(t: { id: string; agent: string; deps?: string[]; input?: unknown }, by?: string): TaskRecord {
     const deps = t.deps ?? [];
     if (this.interrupted) throw new AgentOSError('E_USAGE', `run is stopping; task '${t.id}' not added`);
     if (this.dynamicAdded >= this.opts.maxDynamicTasks) throw new AgentOSError('E_USAGE', `run may add at most ${this.opts.maxDynamicTasks} tasks`);
     if (this.graph.get(t.id)) throw new AgentOSError('E_DUPLICATE_TASK', `duplicate task id '${t.id}'`);
+    // A new task can only depend on tasks already in the graph, so the only cycle it can close is itself.
+    if (deps.includes(t.id)) throw new AgentOSError('E_CYCLE', `task '${t.id}' depends on itself`);
     if (!this.exec.hasAgent(t.agent)) throw new AgentOSError('E_UNKNOWN_AGENT', `unknown agent '${t.agent}'`);
     for (const d of deps) if (!this.graph.get(d)) throw new AgentOSError('E_UNKNOWN_DEPENDENCY', `task '${t.id}' depends on unknown task '${d}'`);
     this.exec.chain(t.agent); // validates the agent and its fallbacks before anything changes
     this.dynamicAdded++;
-    return this.insert({ ...t, deps }, true);
+    return this.insert({ ...t, deps }, true, by ?? null);
+  }
+
+  /**
+   * Cancel a task: a pending or ready one is skipped at once; a running one has its process group
+   * terminated (the pool replaces the process without counting a restart) and ends `skipped` with
+   * reason `cancelled`. Its dependents are skipped. Returns false when the task had already ended.
+   */
+  cancel(id: string, reason = 'cancelled'): boolean {
+    const rec = this.graph.get(id);
+    if (!rec || isTerminal(rec.state)) return false;
+    rec.cancelled = true;
+    rec.error = { kind: 'cancelled', message: reason };
+    this.setState(rec, 'skipped', { reason: `cancelled: ${reason}` });
+    this.onTerminal(rec);
+    this.running.get(id)?.terminate('cancelled');
+    return true;
+  }
+
+  /** Subscribe to tasks reaching a terminal state; returns the unsubscribe function. */
+  onTaskTerminal(listener: (rec: TaskRecord) => void): () => void {
+    this.terminalListeners.add(listener);
+    return () => this.terminalListeners.delete(listener);
   }
 
   /** Stop dispatching; running attempts are ended by the kernel's shutdown. */
@@ -100,8 +129,8 @@ export class Scheduler {
     this.checkDone();
   }
 
-  private insert(t: { id: string; agent: string; deps: string[]; input?: unknown }, dynamic: boolean): TaskRecord {
-    const rec = this.graph.add(t, dynamic);
+  private insert(t: { id: string; agent: string; deps: string[]; input?: unknown }, dynamic: boolean, spawnedBy: string | null = null): TaskRecord {
+    const rec = this.graph.add(t, dynamic, spawnedBy);
     this.events.emit({ type: 'task.added', task: rec.id, agent: rec.agent, deps: rec.deps, dynamic });
     const blocker = this.graph.blockedBy(rec);
     if (blocker) this.skip(rec, blocker);
@@ -127,6 +156,13 @@ export class Scheduler {
   }
 
   private onTerminal(rec: TaskRecord): void {
+    for (const l of [...this.terminalListeners]) {
+      try {
+        l(rec);
+      } catch {
+        // a listener's bug must not stop the scheduler
+      }
+    }
     for (const id of rec.dependents) {
       const dep = this.graph.get(id)!;
       if (dep.state !== 'pending') continue;
@@ -175,7 +211,7 @@ export class Scheduler {
           this.events.emit({ type: 'task.retry', task: rec.id, agent: spec.name, attempt: rec.attempts + 1, delay_ms: delay });
           await this.sleep(delay);
         }
-        if (this.interrupted) return;
+        if (this.interrupted || rec.cancelled) return;
         const pool = this.exec.pool(spec.name);
         let proc;
         try {
@@ -186,7 +222,7 @@ export class Scheduler {
           rec.error = { kind: 'crash', message: (err as Error).message };
           break;
         }
-        if (this.interrupted) {
+        if (this.interrupted || rec.cancelled) {
           pool.release(proc);
           return;
         }
@@ -200,9 +236,15 @@ export class Scheduler {
         const inject = this.injectionFor(spec.name, agentAttempt);
         if (inject) this.events.emit({ type: 'fault.injected', task: rec.id, agent: spec.name, attempt, fault: inject });
         const msg = { ag: BRAND, type: 'task', requestId: `r${++this.requestSeq}`, taskId: rec.id, attempt, input: rec.input, deps: this.graph.depOutputs(rec), inject } as const;
-        const outcome = (await this.queue.add(() => proc.run(msg, spec.timeout_ms)))!;
+        const outcome = (await this.queue.add(() => {
+          // Cancelled while waiting for a slot: never start the attempt.
+          if (rec.cancelled) return Promise.resolve({ ok: false, kind: 'cancelled', message: 'cancelled before it started' } as const);
+          this.running.set(rec.id, proc);
+          return proc.run(msg, spec.timeout_ms);
+        }))!;
+        this.running.delete(rec.id);
         pool.release(proc);
-        if (this.interrupted) return;
+        if (this.interrupted || rec.cancelled) return;
         if (outcome.ok) {
           rec.output = outcome.output;
           rec.served_by = spec.name;
@@ -216,7 +258,7 @@ export class Scheduler {
         this.events.emit({ type: 'task.failure', task: rec.id, agent: spec.name, attempt, kind: outcome.kind, message: outcome.message, pid: proc.pid });
       }
     }
-    if (this.interrupted) return;
+    if (this.interrupted || rec.cancelled) return;
     if (!started) this.setState(rec, 'running', { agent: rec.agent, reason: 'no process available' });
     rec.error ??= { kind: 'crash', message: 'no attempt could be made' };
     this.setState(rec, 'failed', { agent: rec.agent, reason: rec.error.message });

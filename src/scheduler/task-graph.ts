@@ -25,6 +25,10 @@ export interface TaskRecord {
   deps: string[];
   input: unknown;
   dynamic: boolean;
+  /** The task whose handler added this one (ctx.spawn); null for plan tasks. */
+  spawnedBy: string | null;
+  /** Set by Scheduler.cancel(): the task ends `skipped` with reason `cancelled`, whatever it was doing. */
+  cancelled: boolean;
   state: TaskState;
   attempts: number;
   served_by: string | null;
@@ -68,13 +72,15 @@ export class TaskGraph {
   }
 
   /** Add a task whose deps are already in the graph. Returns it; its state tells whether it is ready. */
-  add(spec: { id: string; agent: string; deps: string[]; input?: unknown }, dynamic: boolean): TaskRecord {
+  add(spec: { id: string; agent: string; deps: string[]; input?: unknown }, dynamic: boolean, spawnedBy: string | null = null): TaskRecord {
     const rec: TaskRecord = {
       id: spec.id,
       agent: spec.agent,
       deps: [...spec.deps],
       input: spec.input ?? null,
       dynamic,
+      spawnedBy,
+      cancelled: false,
       state: 'pending',
       attempts: 0,
       served_by: null,
