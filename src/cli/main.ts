@@ -4,7 +4,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgentOSError, isInputError } from '../errors.js';
 import { PACKAGE_ROOT } from '../paths.js';
-import { crashDemo } from './demo.js';
+import { crashDemo, repairDemo, repoDemo } from './demo.js';
+import { GOAL_USAGE, parseGoalOptions, parseRepairOptions, REPAIR_USAGE } from './goal-options.js';
+import { runGoal } from './goal-run.js';
 import { EXIT, runCommand, type Io } from './run-command.js';
 import { parseRunOptions, RUN_USAGE } from './run-options.js';
 
@@ -12,10 +14,18 @@ const USAGE = `agentos — run multi-agent work as real processes
 
 usage:
   agentos run <plan.yaml> [options]   run a plan (agentos run --help for options)
-  agentos demo                        the fault-injection crash demo
+  agentos run --goal "TEXT"           plan a goal (repair, scan, report) and run it
+  agentos repair <repo> [options]     find and fix a bug that makes the repo's tests fail
+  agentos demo                        the repair demo on a copy of examples/buggy_math
+  agentos demo repo [PATH]            a read-only scan of PATH (default: this package)
+  agentos demo crash                  the fault-injection crash demo
   agentos --version
 
-${RUN_USAGE}`;
+${RUN_USAGE}
+
+${REPAIR_USAGE}
+
+${GOAL_USAGE}`;
 
 const io: Io = {
   out: (line) => process.stdout.write(`${line}\n`),
@@ -27,12 +37,24 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'run':
       if (rest.includes('--help') || rest.includes('-h')) {
-        io.out(RUN_USAGE);
+        io.out(`${RUN_USAGE}\n\n${GOAL_USAGE}`);
         return EXIT.ok;
       }
+      if (rest.some((a) => a === '--goal' || a.startsWith('--goal='))) return (await runGoal(parseGoalOptions(rest), io)).code;
       return (await runCommand(parseRunOptions(rest), io)).code;
-    case 'demo':
-      return crashDemo(rest, io);
+    case 'repair':
+      if (rest.includes('--help') || rest.includes('-h')) {
+        io.out(REPAIR_USAGE);
+        return EXIT.ok;
+      }
+      return (await runGoal(parseRepairOptions(rest), io)).code;
+    case 'demo': {
+      const [which, ...args] = rest;
+      if (which === 'crash') return crashDemo(args, io);
+      if (which === 'repo') return repoDemo(args, io);
+      if (which === undefined || which.startsWith('-')) return repairDemo(rest, io);
+      throw new AgentOSError('E_USAGE', `unknown demo '${which}': use agentos demo, agentos demo repo [PATH] or agentos demo crash`);
+    }
     case '--version':
     case '-v':
       io.out((JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version);

@@ -32,7 +32,14 @@ import { sandboxFlags } from './sandbox.js';
 import { registerTaskSyscalls } from './task-syscalls.js';
 
 const spawnArgsSchema = z
-  .object({ id: taskIdSchema, agent: z.string().min(1), deps: z.array(taskIdSchema).default([]), input: z.unknown().optional() })
+  .object({
+    id: taskIdSchema,
+    agent: z.string().min(1),
+    deps: z.array(taskIdSchema).default([]),
+    input: z.unknown().optional(),
+    /** Per-task attempt limit; never above the agent's own timeout_ms. */
+    timeout_ms: z.number().int().positive().optional(),
+  })
   .strict();
 
 export interface KernelOptions {
@@ -130,6 +137,8 @@ export class Kernel implements Executor {
       RUN_DIR: this.runDir,
       WORK: join(this.runDir, 'work'),
       OUT: join(this.runDir, 'out'),
+      // The repository the run is about; a repair sets it to its working copy.
+      TARGET: join(this.runDir, 'work'),
       TMPDIR: tmpdir(),
       ...opts.sandboxVars,
     };
@@ -209,7 +218,7 @@ export class Kernel implements Executor {
     await Promise.race([this.scheduler.done, this.interrupted]);
     if (this.interruptedBy) this.scheduler.settleInterrupted(this.events.now());
     await this.shutdown();
-    const status: RunStatus = this.interruptedBy ? 'interrupted' : [...this.scheduler.graph.tasks.values()].every((t) => t.state === 'succeeded') ? 'succeeded' : 'failed';
+    const status: RunStatus = this.interruptedBy ? 'interrupted' : [...this.scheduler.graph.tasks.values()].every((t) => t.state === 'succeeded' || t.cancelled) ? 'succeeded' : 'failed';
     const duration = Math.round(performance.now() - t0);
     this.events.emit({ type: 'run.finished', run_id: this.runId, status, duration_ms: duration });
     const report = this.report(plan.name, status, duration);

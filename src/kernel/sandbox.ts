@@ -39,6 +39,8 @@ export function sandboxFlags(spec: AgentSpec, vars: Readonly<Record<string, stri
   const write = new Set<string>(sb.fs_write.map((p) => expandPath(p, vars, spec.file)));
   // Repeated flags (one path each) are what Node 20.16+ and 22 accept; a comma list is read as one path.
   const flags = [PERMISSION_FLAG, ...[...read].map((p) => `--allow-fs-read=${p}`), ...[...write].map((p) => `--allow-fs-write=${p}`)];
+  // The permission model's ExperimentalWarning on every start would bury real stderr (crash messages).
+  if (process.allowedNodeEnvironmentFlags.has('--disable-warning')) flags.push('--disable-warning=ExperimentalWarning');
   if (sb.child_process) flags.push('--allow-child-process');
   if (sb.worker_threads) flags.push('--allow-worker');
   return flags;

@@ -29,6 +29,8 @@ export interface TaskRecord {
   spawnedBy: string | null;
   /** Set by Scheduler.cancel(): the task ends `skipped` with reason `cancelled`, whatever it was doing. */
   cancelled: boolean;
+  /** Attempt time limit of this task (ctx.spawn timeout_ms), capped by the agent's; null: the agent's. */
+  timeoutMs: number | null;
   state: TaskState;
   attempts: number;
   served_by: string | null;
@@ -81,6 +83,7 @@ export class TaskGraph {
       dynamic,
       spawnedBy,
       cancelled: false,
+      timeoutMs: null,
       state: 'pending',
       attempts: 0,
       served_by: null,

@@ -1,0 +1,30 @@
+// Turns the other agents' findings into files in the output directory.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { applyMutant, mergeScans, repairMarkdown, scanText, unifiedDiff } from '../../dist/src/repair/index.js';
+
+export default async function report(input, ctx) {
+  mkdirSync(input.out, { recursive: true });
+  if (input.mode === 'scan' || input.mode === 'status') {
+    const scans = Object.values(ctx.deps).filter((d) => d && typeof d === 'object' && 'languages' in d);
+    const scan = mergeScans(scans);
+    const tests = ctx.deps.tests ?? null;
+    const lines = scanText(scan);
+    if (tests) lines.push(`test suite: ${tests.pass ? 'passes' : 'FAILS'} (${tests.tests.passed} passed, ${tests.tests.failed} failed, exit ${tests.exit_code})`);
+    writeFileSync(join(input.out, 'scan.json'), `${JSON.stringify(scan, null, 2)}\n`);
+    writeFileSync(join(input.out, 'report.md'), `# ${input.goal}\n\n${lines.map((l) => `- ${l}`).join('\n')}\n`);
+    return { scan, tests, lines, files: [join(input.out, 'report.md'), join(input.out, 'scan.json')] };
+  }
+  const { baseline: base, analyze: analysis, patch: search, test: after } = ctx.deps;
+  let diff = '';
+  const w = search.winner;
+  if (w) {
+    const before = readFileSync(join(input.repo, w.file), 'utf8');
+    diff = unifiedDiff(w.file, before, applyMutant(before, w));
+    writeFileSync(join(input.out, 'patch.diff'), diff);
+  }
+  const fixed = Boolean(w) && after?.pass === true;
+  writeFileSync(join(input.out, 'report.md'), repairMarkdown({ goal: input.goal, repo: input.repo, base, analysis, search, after: after ?? null, diff }));
+  ctx.log(fixed ? `fixed: ${w.description}` : 'no fix found');
+  return { fixed, diff, fix: w ? w.description : null, out: input.out, files: [...(w ? [join(input.out, 'patch.diff')] : []), join(input.out, 'report.md')] };
+}
