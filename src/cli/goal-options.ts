@@ -11,6 +11,8 @@ export const REPAIR_USAGE = `usage: agentos repair <repo> [options]
   --out DIR             where patch.diff, report.md and run-report.json go (default: <run dir>/out)
   --apply               apply the fix to <repo> with patch -p1 (otherwise <repo> is never modified)
   --max-candidates N    candidate patches to test at most (default 40)
+  --candidate-timeout-ms N  time limit of one candidate's test run (default: 4 x the baseline run + 2 s)
+  --candidate-memory-mb N   memory quota of one candidate's test run (default: test_agent's memory_mb)
   --concurrency N       most attempts at once; the resource monitor moves between 2 and N (default 4)
   --inject A:FAULT[@N]  fault injection, as for agentos run
   --agents DIR          add an agent directory
@@ -26,6 +28,8 @@ const common = {
   out: { type: 'string' },
   apply: { type: 'boolean' },
   'max-candidates': { type: 'string' },
+  'candidate-timeout-ms': { type: 'string' },
+  'candidate-memory-mb': { type: 'string' },
   concurrency: { type: 'string' },
   inject: { type: 'string', multiple: true },
   agents: { type: 'string', multiple: true },
@@ -45,6 +49,8 @@ const schema = z.object({
   out: z.string().min(1).optional(),
   apply: z.boolean().default(false),
   maxCandidates: int('--max-candidates', 1, 500).default(40),
+  candidateTimeoutMs: int('--candidate-timeout-ms', 100, 3_600_000).optional(),
+  candidateMemoryMb: int('--candidate-memory-mb', 16, 1_000_000).optional(),
   concurrency: int('--concurrency', 2, 64).default(Math.max(4, Math.min(8, availableParallelism() * 2))),
   inject: z.array(z.string()).default([]),
   agents: z.array(z.string()).default([]),
@@ -74,6 +80,8 @@ function finish(raw: Record<string, unknown>, usage: string): GoalRunOptions {
     out: d.out,
     apply: d.apply,
     maxCandidates: d.maxCandidates,
+    candidateTimeoutMs: d.candidateTimeoutMs,
+    candidateMemoryMb: d.candidateMemoryMb,
     concurrency: d.concurrency,
     injections: d.inject.map(parseInjection),
     agents: d.agents,
@@ -90,6 +98,8 @@ function common2(values: Record<string, unknown>) {
     out: values.out,
     apply: values.apply,
     maxCandidates: values['max-candidates'],
+    candidateTimeoutMs: values['candidate-timeout-ms'],
+    candidateMemoryMb: values['candidate-memory-mb'],
     concurrency: values.concurrency,
     inject: values.inject,
     agents: values.agents,

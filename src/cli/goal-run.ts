@@ -30,6 +30,8 @@ export interface GoalRunOptions {
   out?: string | undefined;
   apply: boolean;
   maxCandidates: number;
+  candidateTimeoutMs?: number | undefined;
+  candidateMemoryMb?: number | undefined;
   agents: string[];
   injections: Injection[];
   runsDir: string;
@@ -89,7 +91,7 @@ export async function runGoal(o: GoalRunOptions, io: Io): Promise<GoalRunResult>
         id: 'plan',
         agent: 'planner',
         deps: [],
-        input: { goal: o.goal, kind, context: { repo: target, work: kernel.vars.WORK, out, testCmd, maxCandidates: o.maxCandidates, shards: kind === 'scan' ? shardTopLevel(target, 3) : [] } },
+        input: { goal: o.goal, kind, context: { repo: target, work: kernel.vars.WORK, out, testCmd, maxCandidates: o.maxCandidates, candidateTimeoutMs: o.candidateTimeoutMs, candidateMemoryMb: o.candidateMemoryMb, shards: kind === 'scan' ? shardTopLevel(target, 3) : [] } },
       },
     ],
   };

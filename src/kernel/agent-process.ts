@@ -332,7 +332,7 @@ export class AgentProcess {
     const expected = this.killReason === 'shutdown' && !this.pending;
     this.acb.state = expected ? 'exited' : 'crashed';
     this.acb.task = null;
-    this.exitOutcome = classifyExit({ code, signal, killReason: this.killReason, stderrTail: this.stderrTail }, this.pending?.timeoutMs ?? this.spec.timeout_ms, this.spec.memory_mb);
+    this.exitOutcome = classifyExit({ code, signal, killReason: this.killReason, stderrTail: this.stderrTail }, this.pending?.timeoutMs ?? this.spec.timeout_ms, this.acb.quota_mb);
     this.acb.exit = { code, signal, reason: this.killReason ?? this.exitOutcome.kind };
     const w = this.readyWaiter;
     if (w) {

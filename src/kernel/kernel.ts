@@ -39,6 +39,8 @@ const spawnArgsSchema = z
     input: z.unknown().optional(),
     /** Per-task attempt limit; never above the agent's own timeout_ms. */
     timeout_ms: z.number().int().positive().optional(),
+    /** Per-task memory quota (MiB) of the process tree; never above the agent's own memory_mb. */
+    memory_mb: z.number().int().min(16).optional(),
   })
   .strict();
 

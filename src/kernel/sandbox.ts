@@ -28,6 +28,15 @@ export function expandPath(path: string, vars: Readonly<Record<string, string>>,
 }
 
 /**
+ * Drop paths inside another listed path. Besides being redundant they trip Node 20's permission tree:
+ * granting both /a/work and /a/work/repo denies access to /a/work itself.
+ */
+export function outermost(paths: Iterable<string>): string[] {
+  const list = [...new Set([...paths].map((p) => p.replace(/\/+$/, '') || '/'))].sort();
+  return list.filter((p) => !list.some((q) => q !== p && (q === '/' || p.startsWith(`${q}/`))));
+}
+
+/**
  * Node flags for one agent, or [] when it has no sandbox section. The worker's own code and the agent's
  * directory are always readable (the process could not start otherwise).
  */
@@ -38,7 +47,7 @@ export function sandboxFlags(spec: AgentSpec, vars: Readonly<Record<string, stri
   for (const p of sb.fs_read) read.add(expandPath(p, vars, spec.file));
   const write = new Set<string>(sb.fs_write.map((p) => expandPath(p, vars, spec.file)));
   // Repeated flags (one path each) are what Node 20.16+ and 22 accept; a comma list is read as one path.
-  const flags = [PERMISSION_FLAG, ...[...read].map((p) => `--allow-fs-read=${p}`), ...[...write].map((p) => `--allow-fs-write=${p}`)];
+  const flags = [PERMISSION_FLAG, ...outermost(read).map((p) => `--allow-fs-read=${p}`), ...outermost(write).map((p) => `--allow-fs-write=${p}`)];
   // The permission model's ExperimentalWarning on every start would bury real stderr (crash messages).
   if (process.allowedNodeEnvironmentFlags.has('--disable-warning')) flags.push('--disable-warning=ExperimentalWarning');
   if (sb.child_process) flags.push('--allow-child-process');

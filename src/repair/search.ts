@@ -12,7 +12,7 @@ import type { BaselineResult, CandidateResult, MutantRef } from './test-run.js';
 /** The part of the handler context the search uses (see worker/host.ts). */
 export interface SearchCtx {
   task: { id: string; attempt: number };
-  spawn(t: { id: string; agent: string; deps?: string[]; input?: unknown; timeout_ms?: number }): Promise<unknown>;
+  spawn(t: { id: string; agent: string; deps?: string[]; input?: unknown; timeout_ms?: number; memory_mb?: number }): Promise<unknown>;
   wait(a: { tasks: string[]; until: 'all' | 'first'; field?: string }): Promise<unknown>;
   cancel(tasks: string[], reason?: string): Promise<unknown>;
   llm: { chat(a: unknown): Promise<unknown> };
@@ -31,6 +31,10 @@ export interface SearchInput {
   /** Kinds to try (all when absent): the fallback uses a narrower set. */
   kinds?: MutationKind[];
   useModel: boolean;
+  /** Time limit of one candidate run; default: 4 x the baseline suite + 2 s, within [3 s, 60 s]. */
+  candidateTimeoutMs?: number | undefined;
+  /** Memory quota (MiB) of one candidate run's process tree; default: the test agent's. */
+  candidateMemoryMb?: number | undefined;
 }
 
 export interface CandidateOutcome {
@@ -125,7 +129,7 @@ interface WaitAnswer {
 }
 
 export async function searchRepair(input: SearchInput, analysis: Analysis, base: BaselineResult, ctx: SearchCtx): Promise<SearchResult> {
-  const candidateTimeout = Math.max(3000, Math.min(60_000, base.ms * 4 + 2000));
+  const candidateTimeout = input.candidateTimeoutMs ?? Math.max(3000, Math.min(60_000, base.ms * 4 + 2000));
   const model = { asked: false, proposals: 0, error: null as string | null };
   let ranked = rankMutants(input.repo, analysis, input.kinds);
   const generated = ranked.length;
@@ -144,7 +148,7 @@ export async function searchRepair(input: SearchInput, analysis: Analysis, base:
   for (const [i, m] of chosen.entries()) {
     const id = `${input.prefix}-a${ctx.task.attempt}-${String(i + 1).padStart(2, '0')}`;
     const ref: MutantRef = { id: m.id, file: m.file, start: m.start, end: m.end, replacement: m.replacement, description: m.description };
-    await ctx.spawn({ id, agent: input.testAgent, deps: [], input: { mode: 'candidate', repo: input.repo, dir: join(input.work, 'candidates', id), mutant: ref, testCmd: input.testCmd }, timeout_ms: candidateTimeout });
+    await ctx.spawn({ id, agent: input.testAgent, deps: [], input: { mode: 'candidate', repo: input.repo, dir: join(input.work, 'candidates', id), mutant: ref, testCmd: input.testCmd }, timeout_ms: candidateTimeout, ...(input.candidateMemoryMb ? { memory_mb: input.candidateMemoryMb } : {}) });
     ids.push(id);
     byTask.set(id, m);
   }

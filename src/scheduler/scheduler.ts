@@ -76,7 +76,7 @@ export class Scheduler {
   }
 
   /** Add one task while the run goes on. Throws AgentOSError (nothing changes) on bad input. */
-  addDynamic(t: { id: string; agent: string; deps?: string[]; input?: unknown; timeout_ms?: number | undefined }, by?: string): TaskRecord {
+  addDynamic(t: { id: string; agent: string; deps?: string[]; input?: unknown; timeout_ms?: number | undefined; memory_mb?: number | undefined }, by?: string): TaskRecord {
     const deps = t.deps ?? [];
     if (this.interrupted) throw new AgentOSError('E_USAGE', `run is stopping; task '${t.id}' not added`);
     if (this.dynamicAdded >= this.opts.maxDynamicTasks) throw new AgentOSError('E_USAGE', `run may add at most ${this.opts.maxDynamicTasks} tasks`);
@@ -129,9 +129,10 @@ export class Scheduler {
     this.checkDone();
   }
 
-  private insert(t: { id: string; agent: string; deps: string[]; input?: unknown; timeout_ms?: number | undefined }, dynamic: boolean, spawnedBy: string | null = null): TaskRecord {
+  private insert(t: { id: string; agent: string; deps: string[]; input?: unknown; timeout_ms?: number | undefined; memory_mb?: number | undefined }, dynamic: boolean, spawnedBy: string | null = null): TaskRecord {
     const rec = this.graph.add(t, dynamic, spawnedBy);
     rec.timeoutMs = t.timeout_ms ?? null;
+    rec.memoryMb = t.memory_mb ?? null;
     this.events.emit({ type: 'task.added', task: rec.id, agent: rec.agent, deps: rec.deps, dynamic });
     const blocker = this.graph.blockedBy(rec);
     if (blocker) this.skip(rec, blocker);
@@ -241,9 +242,12 @@ export class Scheduler {
           // Cancelled while waiting for a slot: never start the attempt.
           if (rec.cancelled) return Promise.resolve({ ok: false, kind: 'cancelled', message: 'cancelled before it started' } as const);
           this.running.set(rec.id, proc);
+          // A task may ask for a tighter quota than its agent's; the sampler reads it from the ACB.
+          proc.acb.quota_mb = rec.memoryMb === null ? spec.memory_mb : Math.min(rec.memoryMb, spec.memory_mb);
           return proc.run(msg, rec.timeoutMs === null ? spec.timeout_ms : Math.min(rec.timeoutMs, spec.timeout_ms));
         }))!;
         this.running.delete(rec.id);
+        proc.acb.quota_mb = spec.memory_mb;
         pool.release(proc);
         if (this.interrupted || rec.cancelled) return;
         if (outcome.ok) {

@@ -31,6 +31,8 @@ export interface TaskRecord {
   cancelled: boolean;
   /** Attempt time limit of this task (ctx.spawn timeout_ms), capped by the agent's; null: the agent's. */
   timeoutMs: number | null;
+  /** Memory quota of this task's attempts (ctx.spawn memory_mb), capped by the agent's; null: the agent's. */
+  memoryMb: number | null;
   state: TaskState;
   attempts: number;
   served_by: string | null;
@@ -84,6 +86,7 @@ export class TaskGraph {
       spawnedBy,
       cancelled: false,
       timeoutMs: null,
+      memoryMb: null,
       state: 'pending',
       attempts: 0,
       served_by: null,
