@@ -261,6 +261,8 @@ export class Scheduler {
         rec.failures.push({ attempt, agent: spec.name, kind: outcome.kind, message: outcome.message, pid: proc.pid });
         rec.error = { kind: outcome.kind, message: outcome.message };
         this.events.emit({ type: 'task.failure', task: rec.id, agent: spec.name, attempt, kind: outcome.kind, message: outcome.message, pid: proc.pid });
+        // A sandbox denial is the agent's configuration speaking: another attempt would be denied again.
+        if (outcome.kind === 'sandbox') break;
       }
     }
     if (this.interrupted || rec.cancelled) return;
