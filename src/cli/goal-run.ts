@@ -63,6 +63,9 @@ export async function runGoal(o: GoalRunOptions, io: Io): Promise<GoalRunResult>
     if (!registry.has(inj.agent)) throw new InputError('E_UNKNOWN_AGENT', `--inject names unknown agent '${inj.agent}' (known: ${registry.names().join(', ')}).`);
   }
   const kind = o.kind ?? classifyGoal(o.goal);
+  if (kind === undefined && !process.env.AGENTOS_LLM_BASE_URL) {
+    throw new InputError('E_USAGE', `--goal '${o.goal}': cannot tell what to do. Fix: say what you want - repair/fix (failing tests), scan/analyse (an inventory) or report - or configure a model (AGENTOS_LLM_BASE_URL) to classify goals.`);
+  }
   const runId = randomBytes(3).toString('hex');
   const runDir = resolve(o.runsDir, runId);
   const out = o.out ? resolve(o.out) : join(runDir, 'out');

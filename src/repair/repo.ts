@@ -3,22 +3,29 @@
  * and running its test command. Everything here runs inside agent processes too, so it uses builtins only.
  */
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, readdirSync, readFileSync, lstatSync, symlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 
 const SKIP_DIRS = new Set(['.git', 'node_modules', '.agentos', 'coverage', 'dist']);
 
-/** Copy a repository without .git; node_modules is linked, not copied (it is read, never repaired). */
+/**
+ * Copy a repository without .git; node_modules is linked, not copied (it is read, never repaired).
+ * A plain walk rather than fs.cpSync: cpSync stats every parent of the destination up to the root,
+ * which a sandboxed agent may not read.
+ */
 export function copyRepo(from: string, to: string): void {
-  cpSync(from, to, {
-    recursive: true,
-    verbatimSymlinks: true,
-    filter: (src) => {
-      const rel = relative(from, src);
-      const top = rel.split(sep)[0] ?? '';
-      return rel === '' || (top !== '.git' && top !== 'node_modules' && top !== '.agentos');
-    },
-  });
+  const walk = (src: string, dst: string): void => {
+    mkdirSync(dst, { recursive: true });
+    for (const e of readdirSync(src, { withFileTypes: true })) {
+      if (src === from && (e.name === '.git' || e.name === 'node_modules' || e.name === '.agentos')) continue;
+      const s = join(src, e.name);
+      const d = join(dst, e.name);
+      if (e.isSymbolicLink()) symlinkSync(readlinkSync(s), d);
+      else if (e.isDirectory()) walk(s, d);
+      else if (e.isFile()) copyFileSync(s, d);
+    }
+  };
+  walk(from, to);
   const nm = join(from, 'node_modules');
   if (existsSync(nm) && !existsSync(join(to, 'node_modules'))) symlinkSync(nm, join(to, 'node_modules'), 'dir');
 }
