@@ -46,7 +46,9 @@ export function parseTap(text: string): TapSummary {
       t.location = /^location: '([^']+)'/m.exec(yaml)?.[1];
       const err = /^error: (?:\|-\n)?([\s\S]*?)(?=\n\S)/m.exec(`${yaml}\n_`);
       t.error = err?.[1]?.replace(/^ {2}/gm, '').trim();
-      for (const fr of yaml.matchAll(/\(?((?:file:\/\/)?\/[^\s():]+):(\d+):\d+\)?/g)) t.frames.push(`${fr[1]!.replace(/^file:\/\//, '')}:${fr[2]}`);
+      const stackAt = yaml.search(/^stack:/m);
+      const stack = stackAt < 0 ? '' : yaml.slice(stackAt);
+      for (const fr of stack.matchAll(/\(?((?:file:\/\/)?\/[^\s():]+):(\d+):\d+\)?/g)) t.frames.push(`${fr[1]!.replace(/^file:\/\//, '')}:${fr[2]}`);
     }
     // node --test nests a file's tests under suites; only leaves count, and a suite line repeats them.
     if (indent > 0 || !tests.some((x) => x.name === t.name)) tests.push(t);
