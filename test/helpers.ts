@@ -91,3 +91,36 @@ export function descendants(pid: number): number[] {
   for (const c of children) out.push(c, ...descendants(c));
   return out;
 }
+
+import { writeFileSync } from 'node:fs';
+import { stringify } from 'yaml';
+import type { RunReport } from '../src/observe/report.js';
+
+export interface PlanTask {
+  id: string;
+  agent: string;
+  deps?: string[];
+  input?: unknown;
+}
+
+/** Write a plan into a fresh temp dir; returns the dir and the plan path. */
+export function writePlan(tasks: PlanTask[], name = 'test-plan'): { dir: string; plan: string } {
+  const dir = tempDir();
+  const plan = join(dir, 'plan.yaml');
+  writeFileSync(plan, stringify({ name, tasks }));
+  return { dir, plan };
+}
+
+/** Run a plan over the fixture agents through the real CLI; returns the exit, output and report. */
+export async function runFixturePlan(tasks: PlanTask[], extra: string[] = []) {
+  const { dir, plan } = writePlan(tasks);
+  const reportFile = join(dir, 'report.json');
+  const res = await runCli(['run', plan, '--agents', FIXTURE_AGENTS, '--runs-dir', join(dir, 'runs'), '--report', reportFile, ...extra]);
+  const report = existsSync(reportFile) ? readJson<RunReport>(reportFile) : undefined;
+  return { res, report, dir };
+}
+
+/** Every pid a run started: agents and reaper. */
+export function runPids(report: RunReport): number[] {
+  return [...report.processes.map((p) => p.pid), ...(report.kernel.reaper_pid ? [report.kernel.reaper_pid] : [])];
+}

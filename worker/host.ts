@@ -71,6 +71,7 @@ function makeContext(task: TaskMessage): unknown {
     send({ ag: BRAND, type: 'log', requestId: task.requestId, level, msg: String(msg), data });
   };
   const info = log('info');
+  const call = (op: string, args?: unknown): Promise<unknown> => syscall(task, op, args);
   return {
     /** Low-level syscall access; the named helpers below are the supported API. */
     syscall: (op: string, args?: unknown) => syscall(task, op, args),
@@ -84,6 +85,42 @@ function makeContext(task: TaskMessage): unknown {
     /** The configured model (kernel-side): chat({ messages, max_tokens?, temperature? }); rejects E_NO_LLM when none. */
     llm: { chat: (args: unknown) => syscall(task, 'llm.chat', args) },
     agent: { name: agent, instance: Number(instance) },
+    // ---- message bus: the kernel routes, stamps the sender and a per-pair sequence number ----
+    /** Send to an agent name, an instance ('name#2') or a task id; resolves once queued (waits when the receiver's mailbox is full under 'block'). */
+    send: (to: unknown, payload?: unknown) => call('bus.send', { to, payload }),
+    /** Next message for this process/task: { from, to, topic, seq, payload, latency_ms }, or null after timeout_ms. */
+    receive: (opts?: { timeout_ms?: number }) => call('bus.receive', opts ?? {}),
+    /** Up to opts.max (default 64) messages in one round trip once at least one is there; [] after timeout_ms. */
+    receiveMany: (opts?: { timeout_ms?: number; max?: number }) => call('bus.receive_many', opts ?? {}),
+    publish: (topic: string, payload?: unknown) => call('bus.publish', { topic, payload }),
+    subscribe: (topic: string) => call('bus.subscribe', { topic }),
+    unsubscribe: (topic: string) => call('bus.unsubscribe', { topic }),
+    /** To every agent instance with a live process (not this one). */
+    broadcast: (payload?: unknown) => call('bus.broadcast', { payload }),
+    // ---- context manager: shared blackboard, task-local memory, the budgeted context ----
+    memory: {
+      get: (key: string) => call('memory.get', { key }),
+      set: (key: string, value: unknown) => call('memory.set', { key, value }),
+      delete: (key: string) => call('memory.delete', { key }),
+      list: (prefix?: string) => call('memory.list', prefix === undefined ? {} : { prefix }),
+      local: {
+        get: (key: string) => call('memory.local.get', { key }),
+        set: (key: string, value: unknown) => call('memory.local.set', { key, value }),
+        keys: () => call('memory.local.keys'),
+      },
+      /** Dependencies' outputs + shared memory, compressed into this agent's context_tokens. */
+      context: (opts?: { prefix?: string; keys?: string[]; budget?: number }) => call('memory.context', opts ?? {}),
+    },
+    tokens: { count: (text: string) => call('tokens.count', { text }) },
+    // ---- KV-cache page store (pages live in the kernel; sequences belong to this process) ----
+    kv: {
+      create: (tokens?: number[]) => call('kv.create', tokens === undefined ? {} : { tokens }),
+      append: (seq: string, tokens: number[]) => call('kv.append', { seq, tokens }),
+      fork: (seq: string) => call('kv.fork', { seq }),
+      free: (seq: string) => call('kv.free', { seq }),
+      read: (seq: string, start?: number, end?: number) => call('kv.read', { seq, start, end }),
+      stats: () => call('kv.stats'),
+    },
     deps: task.deps,
     log: Object.assign((msg: unknown, data?: unknown) => info(msg, data), {
       debug: log('debug'),
@@ -114,7 +151,7 @@ async function runTask(handler: Handler, task: TaskMessage): Promise<void> {
   const base = { ag: BRAND, type: 'result', requestId: task.requestId, taskId: task.taskId } as const;
   let output: unknown;
   try {
-    if (task.inject) commitFault(task.inject);
+    if (task.inject) await commitFault(task.inject);
     output = await handler(task.input, makeContext(task));
   } catch (err) {
     const denied = accessDenied(err);

@@ -7,6 +7,8 @@ import { PACKAGE_ROOT } from '../paths.js';
 import { crashDemo, repairDemo, repoDemo } from './demo.js';
 import { GOAL_USAGE, parseGoalOptions, parseRepairOptions, REPAIR_USAGE } from './goal-options.js';
 import { runGoal } from './goal-run.js';
+import { kvDemo } from './demo-kv.js';
+import { messagesDemo } from './demo-messages.js';
 import { EXIT, runCommand, type Io } from './run-command.js';
 import { parseRunOptions, RUN_USAGE } from './run-options.js';
 
@@ -19,6 +21,8 @@ usage:
   agentos demo                        the repair demo on a copy of examples/buggy_math
   agentos demo repo [PATH]            a read-only scan of PATH (default: this package)
   agentos demo crash                  the fault-injection crash demo
+  agentos demo messages [--json]      the message bus: direct, pub/sub, broadcast, backpressure, restart
+  agentos demo kv-cache [--agents N] [--json]   the copy-on-write KV-cache page store
   agentos --version
 
 ${RUN_USAGE}
@@ -52,8 +56,10 @@ async function main(argv: string[]): Promise<number> {
       const [which, ...args] = rest;
       if (which === 'crash') return crashDemo(args, io);
       if (which === 'repo') return repoDemo(args, io);
+      if (which === 'messages') return messagesDemo(args, io);
+      if (which === 'kv-cache') return kvDemo(args, io);
       if (which === undefined || which.startsWith('-')) return repairDemo(rest, io);
-      throw new AgentOSError('E_USAGE', `unknown demo '${which}': use agentos demo, agentos demo repo [PATH] or agentos demo crash`);
+      throw new AgentOSError('E_USAGE', `unknown demo '${which}': use agentos demo, agentos demo repo [PATH], agentos demo crash, messages or kv-cache`);
     }
     case '--version':
     case '-v':

@@ -80,6 +80,12 @@ export function summary(report: RunReport): string[] {
   const m = report.metrics;
   out.push('');
   out.push(`${report.status.toUpperCase()} in ${report.duration_ms} ms: ${m.tasks.succeeded} succeeded, ${m.tasks.failed} failed, ${m.tasks.skipped} skipped; ${m.attempts} attempts, ${m.retries} retries, ${m.fallbacks} fallbacks, ${m.restarts} restarts`);
+  const b = report.bus;
+  if (b) out.push(`bus: ${b.messages_sent} sent, ${b.messages_delivered} delivered, ${b.messages_dropped} dropped, ${b.messages_rejected} rejected, ${b.dead_letter_count} dead letters; latency p50 ${b.latency_ms.p50} ms`);
+  const c = report.context;
+  if (c) out.push(`context: ${c.tokens_before} -> ${c.tokens_after} tokens (${c.tokenizer}), ${c.compressions} compressions, ${c.tokens_saved} tokens / ${c.chars_saved} chars saved`);
+  const k = report.kv?.before_shutdown;
+  if (k) out.push(`kv: ${k.logical_pages} logical / ${k.physical_pages} physical pages, ${k.bytes_saved} bytes saved, ${k.cow_copies} COW copies, prefix hit rate ${k.prefix_hit_rate}`);
   out.push(`report: ${report.run_dir}/report.json   events: ${report.run_dir}/events.jsonl`);
   return out;
 }

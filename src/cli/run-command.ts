@@ -5,6 +5,7 @@ import { AgentRegistry } from '../config/registry.js';
 import { InputError } from '../errors.js';
 import { Kernel } from '../kernel/kernel.js';
 import type { RunReport } from '../observe/report.js';
+import type { KvStoreOptions } from '../kvcache/store.js';
 import { attachProgress, summary } from './render.js';
 import type { RunOptions } from './run-options.js';
 
@@ -25,7 +26,7 @@ export function prepareRun(opts: Pick<RunOptions, 'plan' | 'agents' | 'injection
   return { registry, plan };
 }
 
-export async function runCommand(opts: RunOptions, io: Io): Promise<{ code: number; report: RunReport }> {
+export async function runCommand(opts: RunOptions & { kv?: KvStoreOptions }, io: Io): Promise<{ code: number; report: RunReport }> {
   const { registry, plan } = prepareRun(opts);
   const kernel = new Kernel({
     registry,
@@ -33,6 +34,7 @@ export async function runCommand(opts: RunOptions, io: Io): Promise<{ code: numb
     concurrency: opts.concurrency,
     injections: opts.injections,
     sampleIntervalMs: opts.sampleMs,
+    ...(opts.kv ? { kv: opts.kv } : {}),
   });
   process.title = `agentos-kernel run=${kernel.runId}`;
   const progress = opts.json ? io.err : io.out;

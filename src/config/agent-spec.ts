@@ -72,6 +72,20 @@ export const agentSpecSchema = z
       .optional(),
     /** Grace between SIGTERM and SIGKILL when the kernel ends a process. @default 500 */
     kill_grace_ms: z.number().int().min(0).default(500),
+    /** Each instance's message-bus mailbox: at most `size` messages; what a full one does (see docs/messaging.md). */
+    mailbox: z
+      .object({
+        /** @default 64 */
+        size: z.number().int().min(1).max(1_000_000).default(64),
+        /** block: the sender waits for room (backpressure); drop_oldest: the oldest message is dropped; reject: the send fails. @default block */
+        policy: z.enum(['block', 'drop_oldest', 'reject']).default('block'),
+      })
+      .strict()
+      .prefault({}),
+    /** Token budget of the context the kernel hands each task of this agent (ctx.memory.context). @default 4096 */
+    context_tokens: z.number().int().min(16).max(10_000_000).default(4096),
+    /** Total tokens this agent may use in a run (context handed to it + its outputs); then its work fails with `token_quota`. Unset: no limit. */
+    token_budget: z.number().int().min(1).optional(),
   })
   .strict();
 

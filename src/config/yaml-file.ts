@@ -66,7 +66,8 @@ function valueAt(data: unknown, path: ReadonlyArray<PropertyKey>): unknown {
 export function validateYaml<S extends z.ZodType>(source: YamlSource, schema: S, what: string, hint: string): z.output<S> {
   const parsed = schema.safeParse(source.data);
   if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
+  // A misspelt key also makes the real key "missing": name the unknown key first, it is the cause.
+  const issue = parsed.error.issues.find((i) => i.code === 'unrecognized_keys') ?? parsed.error.issues[0]!;
   const path = issue.path;
   const field = path.length > 0 ? path.map(String).join('.') : '(top level)';
   const line = source.lineOf(path);

@@ -19,9 +19,13 @@ export interface Acb {
   cpu: number;
   peak_rss_mb: number;
   quota_mb: number;
+  /** Messages waiting in this instance's bus mailbox. */
   mailbox_depth: number;
-  /** Model tokens used by this process, as reported by the model endpoint's responses (llm.chat). */
-  tokens: number;
+  /** Tokens charged to this process (context handed to it; outputs when its agent has a token_budget). */
+  tokens_used: number;
+  /** KV-cache pages its sequences reference, and their bytes charged pro rata (shared pages split). */
+  kv_pages: number;
+  kv_bytes: number;
   /** Messages from the process that the kernel rejected (malformed, foreign, forged). */
   rejected_messages: number;
   ready_ms: number | null;

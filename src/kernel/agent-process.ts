@@ -30,6 +30,8 @@ export interface ProcessContext {
   syscalls: SyscallTable;
   /** Extra node flags for this agent's processes (e.g. the permission model). */
   nodeFlags?: (spec: AgentSpec) => string[];
+  /** Called once the process has ended, before onExit: kernel parts free what it held (KV pages...). */
+  ended?(acb: Acb): void;
   /** Tell the reaper about a new process group (and when it is gone). */
   track(pgid: number): void;
   untrack(pgid: number): void;
@@ -103,7 +105,9 @@ export class AgentProcess {
       peak_rss_mb: 0,
       quota_mb: spec.memory_mb,
       mailbox_depth: 0,
-      tokens: 0,
+      tokens_used: 0,
+      kv_pages: 0,
+      kv_bytes: 0,
       rejected_messages: 0,
       ready_ms: null,
       exit: null,
@@ -265,7 +269,8 @@ export class AgentProcess {
           clearTimeout(w.timer);
           w.reject(new SpawnError(`${this.spec.name} failed to start: ${m.error.message}`));
         }
-        this.terminate('shutdown');
+        // Not a clean stop: the pool counts it as a restart, so an agent that never starts opens its circuit.
+        this.terminate('init_failed');
         return;
       }
       case 'log': {
@@ -341,6 +346,11 @@ export class AgentProcess {
       w.reject(new SpawnError(`${this.spec.name} exited before it was ready (${this.exitOutcome.message})`));
     }
     this.ctx.events.emit({ type: 'process.exited', agent: this.acb.agent, instance: this.acb.instance, pid: this.pid, code, signal, reason: this.acb.exit.reason, state: this.acb.state });
+    try {
+      this.ctx.ended?.(this.acb);
+    } catch {
+      // freeing what a dead process held must never stop its replacement
+    }
     const p = this.pending;
     if (p) {
       this.pending = undefined;

@@ -4,7 +4,7 @@
  */
 import type { FailureKind } from '../protocol/messages.js';
 
-export type KillReason = 'timeout' | 'memory' | 'shutdown' | 'ready_timeout' | 'protocol' | 'cancelled';
+export type KillReason = 'timeout' | 'memory' | 'shutdown' | 'ready_timeout' | 'init_failed' | 'protocol' | 'cancelled';
 
 const HEAP_LIMIT = /JavaScript heap out of memory|Reached heap limit|Allocation failed - process out of memory|FatalProcessOutOfMemory/;
 

@@ -30,6 +30,13 @@ import { registerLlmSyscall } from '../llm/syscall.js';
 import { ResourceMonitor, type MonitorOptions } from '../monitor/resource-monitor.js';
 import { sandboxFlags } from './sandbox.js';
 import { registerTaskSyscalls } from './task-syscalls.js';
+import { MessageBus } from '../bus/bus.js';
+import { registerBusSyscalls } from '../bus/syscalls.js';
+import { ContextManager } from '../context/manager.js';
+import { registerContextSyscalls } from '../context/syscalls.js';
+import { KvPageStore, type KvStats, type KvStoreOptions } from '../kvcache/store.js';
+import { KvOwners, registerKvSyscalls } from '../kvcache/syscalls.js';
+import type { Acb } from './acb.js';
 
 const spawnArgsSchema = z
   .object({
@@ -66,6 +73,8 @@ export interface KernelOptions {
   llm?: OpenAiChat | null;
   /** Resource-aware concurrency between min and max; off when absent. */
   monitor?: MonitorOptions;
+  /** KV-cache page store settings (block size, payload width, capacity, prefix caching). */
+  kv?: KvStoreOptions;
 }
 
 const WORKER_DIR = fileURLToPath(new URL('../../worker/', import.meta.url));
@@ -96,6 +105,13 @@ export class Kernel implements Executor {
   /** Sandbox path variables of this run. */
   readonly vars: Record<string, string>;
   readonly monitor: ResourceMonitor | undefined;
+  // The bus, the context manager and the KV store are made on first use: a run that never calls them
+  // pays nothing for them on the dispatch path.
+  private busP: MessageBus | undefined;
+  private contextP: ContextManager | undefined;
+  private kvP: KvPageStore | undefined;
+  private readonly kvOwners = new KvOwners(() => this.kv);
+  private peakKv: KvStats | undefined;
   /** An uncaught error in the kernel itself; the CLI exits 70 when set. */
   fatalError: unknown;
   private readonly onUncaught = (err: unknown): void => {
@@ -150,10 +166,65 @@ export class Kernel implements Executor {
       const q = this.scheduler.queue;
       this.monitor = new ResourceMonitor(this.events, () => q.concurrency, (n) => (q.concurrency = n), opts.monitor);
     }
+    registerBusSyscalls(this.syscalls, () => this.bus);
+    registerContextSyscalls(this.syscalls, () => this.context);
+    registerKvSyscalls(this.syscalls, () => this.kv, this.kvOwners);
     this.sampler = new QuotaSampler(() => this.liveProcesses(), this.events, opts.sampleIntervalMs ?? 250);
   }
 
+  get bus(): MessageBus {
+    this.busP ??= new MessageBus({
+      events: this.events,
+      agent: (name) => (this.opts.registry.has(name) ? this.opts.registry.get(name) : undefined),
+      task: (id) => this.scheduler.graph.get(id),
+      live: () => this.table.live(),
+    });
+    return this.busP;
+  }
+
+  get context(): ContextManager {
+    this.contextP ??= new ContextManager({
+      events: this.events,
+      depOutputs: (task) => {
+        const rec = this.scheduler.graph.get(task);
+        return rec ? this.scheduler.graph.depOutputs(rec) : {};
+      },
+      agent: (name) => (this.opts.registry.has(name) ? this.opts.registry.get(name) : undefined),
+    });
+    return this.contextP;
+  }
+
+  get kv(): KvPageStore {
+    this.kvP ??= new KvPageStore(this.opts.kv);
+    return this.kvP;
+  }
+
+  /** A process ended (exit or crash): free what it held in kernel parts. */
+  private processEnded(acb: Acb): void {
+    this.busP?.processEnded(acb);
+    if (this.kvP) {
+      const n = this.kvOwners.release(acb);
+      if (n > 0) this.events.emit({ type: 'kv.released', agent: acb.agent, instance: acb.instance, pid: acb.pid, sequences: n });
+    }
+  }
+
   // ---- Executor -------------------------------------------------------------------------------
+
+  /** Token budget: an agent that spent its budget takes no more work (kind token_quota). */
+  admit(agent: string): string | undefined {
+    return this.contextP?.admit(agent);
+  }
+
+  /** Only called for agents with a token_budget: their outputs count against it too. */
+  async settled(agent: string, task: string, acb: Acb, output: unknown): Promise<void> {
+    let text: string;
+    try {
+      text = typeof output === 'string' ? output : (JSON.stringify(output) ?? '');
+    } catch {
+      text = String(output);
+    }
+    await this.context.chargeText(acb, task, text);
+  }
 
   chain(agent: string): AgentSpec[] {
     return this.opts.registry.chain(agent);
@@ -177,6 +248,7 @@ export class Kernel implements Executor {
           logDir: join(this.runDir, 'logs'),
           syscalls: this.syscalls,
           nodeFlags: (s) => (this.opts.sandbox === false ? [] : sandboxFlags(s, this.vars)),
+          ended: (acb) => this.processEnded(acb),
           track: (pgid) => reaper.track(pgid),
           untrack: (pgid) => reaper.untrack(pgid),
         },
@@ -230,6 +302,15 @@ export class Kernel implements Executor {
     return report;
   }
 
+  /**
+   * Long-lived use (benchmarks, embedding): after start(), add one task and wait for its final state.
+   * Bad tasks reject with an AgentOSError and change nothing.
+   */
+  async submit(task: { id: string; agent: string; deps?: string[]; input?: unknown }) {
+    this.scheduler.addDynamic(task);
+    return this.scheduler.whenFinished(task.id);
+  }
+
   /** Stop dispatching and end the run as `interrupted` (SIGINT, SIGTERM, a fatal error). Idempotent. */
   interrupt(reason: string): void {
     if (this.interruptedBy) return;
@@ -248,6 +329,10 @@ export class Kernel implements Executor {
     this.shutdownP ??= (async () => {
       this.sampler.stop();
       this.monitor?.stop();
+      // What is still in a mailbox now is never received: dead letters. Waiting receivers get null.
+      this.busP?.close();
+      // The KV figures at their fullest are kept for the report: every page is freed as processes end.
+      if (this.kvP) this.peakKv = this.kvP.stats();
       await Promise.all([...this.pools.values()].map((p) => p.close()));
       await this.reaper?.close();
       process.off('uncaughtException', this.onUncaught);
@@ -268,6 +353,7 @@ export class Kernel implements Executor {
       started_at: this.startedAt.toISOString(),
       duration_ms: durationMs,
       run_dir: this.runDir,
+      kernel: { pid: process.pid, reaper_pid: this.reaper?.pid ?? null },
       tasks: tasks.map(taskReport),
       agents: agentReports(this.table.all(), restarts, tokens, open),
       processes: this.table.all().map((a) => ({ ...a })),
@@ -276,6 +362,9 @@ export class Kernel implements Executor {
         ...this.metrics.snapshot(),
         tasks: { total: tasks.length, succeeded: count('succeeded'), failed: count('failed'), skipped: count('skipped') },
       },
+      ...(this.busP ? { bus: this.busP.report() } : {}),
+      ...(this.contextP ? { context: this.contextP.report() } : {}),
+      ...(this.kvP ? { kv: { before_shutdown: this.peakKv ?? this.kvP.stats(), after_shutdown: this.kvP.stats() } } : {}),
     };
   }
 }

@@ -25,7 +25,7 @@ export function registerLlmSyscall(syscalls: SyscallTable, client: OpenAiChat | 
       if (parsed.data.max_tokens !== undefined) opts.maxTokens = parsed.data.max_tokens;
       if (parsed.data.temperature !== undefined) opts.temperature = parsed.data.temperature;
       const result = await client.chat(parsed.data.messages, opts);
-      caller.acb.tokens += result.usage.total_tokens;
+      caller.acb.tokens_used += result.usage.total_tokens;
       events.emit({ type: 'llm.usage', agent: caller.acb.agent, pid: caller.acb.pid, task: caller.taskId, model: result.model, tokens: result.usage.total_tokens });
       return result;
     } catch (err) {

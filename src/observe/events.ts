@@ -34,7 +34,13 @@ export type KernelEvent =
   | { type: 'llm.usage'; agent: string; pid: number; task: string; model: string; tokens: number }
   | { type: 'llm.error'; agent: string; task: string; code: string; message: string }
   | { type: 'monitor.sample'; cpu: number; mem_free_mb: number; concurrency: number }
-  | { type: 'monitor.decision'; from: number; to: number; reason: string };
+  | { type: 'monitor.decision'; from: number; to: number; reason: string }
+  | { type: 'bus.dropped'; to: string; from: string; seq: number; reason: string; policy: 'reject' | 'drop_oldest' }
+  | { type: 'bus.blocked'; to: string; from: string; seq: number; depth: number }
+  | { type: 'bus.dead_letter'; to: string; from: string; seq: number; reason: string }
+  | { type: 'kv.released'; agent: string; instance: number; pid: number; sequences: number }
+  | { type: 'context.compressed'; task: string; agent: string; tokens_before: number; tokens_after: number; budget: number }
+  | { type: 'token.quota_exceeded'; agent: string; task: string; used: number; budget: number };
 
 export type TimedEvent = KernelEvent & { t: number };
 export type Listener = (event: TimedEvent) => void;

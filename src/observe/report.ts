@@ -7,6 +7,9 @@ import { dirname } from 'node:path';
 import type { Acb } from '../kernel/acb.js';
 import type { TaskRecord } from '../scheduler/task-graph.js';
 import type { RunMetrics } from './metrics.js';
+import type { BusReport } from '../bus/bus.js';
+import type { ContextReport } from '../context/manager.js';
+import type { KvStats } from '../kvcache/store.js';
 
 export type RunStatus = 'succeeded' | 'failed' | 'interrupted';
 
@@ -18,7 +21,7 @@ export interface TaskReport {
   served_by: string | null;
   output: unknown;
   error: TaskRecord['error'];
-  failures: Array<{ attempt: number; agent: string; kind: string; message: string }>;
+  failures: Array<{ attempt: number; agent: string; kind: string; message: string; pid: number; stack?: string }>;
   duration_ms: number | null;
   deps: string[];
   dynamic: boolean;
@@ -41,12 +44,20 @@ export interface RunReport {
   started_at: string;
   duration_ms: number;
   run_dir: string;
+  /** The kernel and its reaper, for orphan checks. */
+  kernel: { pid: number; reaper_pid: number | null };
   tasks: TaskReport[];
   agents: AgentReport[];
   processes: Acb[];
   /** Resource monitor samples and concurrency decisions, when the monitor ran. */
   resources?: { samples: Array<{ t: number; cpu: number; mem_free_mb: number; concurrency: number }>; decisions: Array<{ t: number; from: number; to: number; reason: string }> } | undefined;
   metrics: RunMetrics & { tasks: Record<string, number> };
+  /** Message bus figures and dead letters (present when an agent used the bus). */
+  bus?: BusReport;
+  /** Context manager: tokens before/after compression, per task and per agent (when used). */
+  context?: ContextReport;
+  /** KV-cache page store stats just before shutdown and after every process ended (when used). */
+  kv?: { before_shutdown: KvStats; after_shutdown: KvStats };
 }
 
 export function taskReport(t: TaskRecord): TaskReport {
@@ -58,7 +69,7 @@ export function taskReport(t: TaskRecord): TaskReport {
     served_by: t.served_by,
     output: t.output,
     error: t.error,
-    failures: t.failures.map((f) => ({ attempt: f.attempt, agent: f.agent, kind: f.kind, message: f.message })),
+    failures: t.failures.map((f) => ({ attempt: f.attempt, agent: f.agent, kind: f.kind, message: f.message, pid: f.pid, ...(f.stack ? { stack: f.stack } : {}) })),
     duration_ms: t.startedAt !== null && t.endedAt !== null ? Math.round(t.endedAt - t.startedAt) : null,
     deps: t.deps,
     dynamic: t.dynamic,
@@ -76,7 +87,7 @@ export function agentReports(acbs: readonly Acb[], restarts: Map<string, number>
     r.pids.push(a.pid);
     r.peak_rss_mb = Math.max(r.peak_rss_mb, a.peak_rss_mb);
     r.attempts_served += a.served;
-    r.tokens += a.tokens ?? 0;
+    r.tokens += a.tokens_used ?? 0;
   }
   // Declared cost per call plus what model endpoints reported (llm.chat usage).
   for (const r of by.values()) r.tokens += r.attempts_served * (tokensPerCall.get(r.name) ?? 0);

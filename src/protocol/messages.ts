@@ -9,7 +9,7 @@
 export const BRAND = 1 as const;
 
 /** Failure kinds of one attempt: a closed set, extended only on purpose. */
-export const FAILURE_KINDS = ['crash', 'timeout', 'memory', 'exception', 'invalid_output', 'sandbox', 'cancelled'] as const;
+export const FAILURE_KINDS = ['crash', 'timeout', 'memory', 'exception', 'invalid_output', 'token_quota', 'sandbox', 'cancelled'] as const;
 export type FailureKind = (typeof FAILURE_KINDS)[number];
 
 /** Faults that `--inject` makes the real child commit. */

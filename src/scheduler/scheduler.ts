@@ -25,6 +25,10 @@ export interface Executor {
   chain(agent: string): AgentSpec[];
   pool(agent: string): AgentPool;
   hasAgent(agent: string): boolean;
+  /** A refusal message when the agent may take no more work (token budget spent); undefined: go. */
+  admit?(agent: string): string | undefined;
+  /** After a successful attempt of an agent with a token_budget: count its output. */
+  settled?(agent: string, task: string, acb: AgentProcess['acb'], output: unknown): Promise<void>;
 }
 
 export interface SchedulerOptions {
@@ -41,6 +45,7 @@ export class Scheduler {
   private dynamicAdded = 0;
   private requestSeq = 0;
   private readonly sleepers = new Set<() => void>();
+  private readonly finishWaiters = new Map<string, Array<(rec: TaskRecord) => void>>();
   /** The process running each task's current attempt (so a cancel can end it). */
   private readonly running = new Map<string, AgentProcess>();
   /** Called whenever a task reaches a terminal state (task.wait uses it). */
@@ -125,6 +130,9 @@ export class Scheduler {
       if (isTerminal(rec.state)) continue;
       rec.error = { kind: 'interrupted', message: 'the run was interrupted before this task finished' };
       this.setState(rec, 'skipped', { reason: 'interrupted' }, now);
+      const waiters = this.finishWaiters.get(rec.id);
+      this.finishWaiters.delete(rec.id);
+      for (const w of waiters ?? []) w(rec);
     }
     this.checkDone();
   }
@@ -157,7 +165,24 @@ export class Scheduler {
     this.onTerminal(rec);
   }
 
+  /** Resolves with the task once it reached a final state. */
+  whenFinished(id: string): Promise<TaskRecord> {
+    const rec = this.graph.get(id);
+    if (!rec) return Promise.reject(new AgentOSError('E_UNKNOWN_DEPENDENCY', `no task '${id}'`));
+    if (isTerminal(rec.state)) return Promise.resolve(rec);
+    return new Promise((resolve) => {
+      const list = this.finishWaiters.get(id);
+      if (list) list.push(resolve);
+      else this.finishWaiters.set(id, [resolve]);
+    });
+  }
+
   private onTerminal(rec: TaskRecord): void {
+    const waiters = this.finishWaiters.get(rec.id);
+    if (waiters) {
+      this.finishWaiters.delete(rec.id);
+      for (const w of waiters) w(rec);
+    }
     for (const l of [...this.terminalListeners]) {
       try {
         l(rec);
@@ -201,9 +226,46 @@ export class Scheduler {
     });
   }
 
+  /** One attempt on a reserved process, inside a global slot. Resolves true when the task succeeded. */
+  private async attempt(rec: TaskRecord, spec: AgentSpec, proc: AgentProcess, agentAttempt: number): Promise<boolean> {
+    if (rec.cancelled) {
+      // Cancelled while waiting for a slot: never start the attempt.
+      this.exec.pool(spec.name).release(proc);
+      return false;
+    }
+    const attempt = ++rec.attempts;
+    const where = { agent: spec.name, attempt, pid: proc.pid, instance: proc.acb.instance };
+    if (rec.state === 'ready') this.setState(rec, 'running', where);
+    else this.events.emit({ type: 'task.state', task: rec.id, state: 'running', ...where });
+    const inject = this.injectionFor(spec.name, agentAttempt);
+    if (inject) this.events.emit({ type: 'fault.injected', task: rec.id, agent: spec.name, attempt, fault: inject });
+    const msg = { ag: BRAND, type: 'task', requestId: `r${++this.requestSeq}`, taskId: rec.id, attempt, input: rec.input, deps: this.graph.depOutputs(rec), inject } as const;
+    this.running.set(rec.id, proc);
+    // A task may ask for a tighter time limit and memory quota than its agent's (ctx.spawn); the quota
+    // sampler reads the quota from the ACB.
+    proc.acb.quota_mb = rec.memoryMb === null ? spec.memory_mb : Math.min(rec.memoryMb, spec.memory_mb);
+    const outcome = await proc.run(msg, rec.timeoutMs === null ? spec.timeout_ms : Math.min(rec.timeoutMs, spec.timeout_ms));
+    this.running.delete(rec.id);
+    proc.acb.quota_mb = spec.memory_mb;
+    this.exec.pool(spec.name).release(proc);
+    if (this.interrupted || rec.cancelled) return false;
+    if (outcome.ok) {
+      if (spec.token_budget !== undefined) await this.exec.settled?.(spec.name, rec.id, proc.acb, outcome.output);
+      rec.output = outcome.output;
+      rec.served_by = spec.name;
+      rec.error = null;
+      this.setState(rec, 'succeeded', { agent: spec.name, attempt, pid: proc.pid });
+      this.onTerminal(rec);
+      return true;
+    }
+    rec.failures.push({ attempt, agent: spec.name, kind: outcome.kind, message: outcome.message, pid: proc.pid, stack: outcome.stack });
+    rec.error = { kind: outcome.kind, message: outcome.message };
+    this.events.emit({ type: 'task.failure', task: rec.id, agent: spec.name, attempt, kind: outcome.kind, message: outcome.message, pid: proc.pid });
+    return false;
+  }
+
   private async execute(rec: TaskRecord): Promise<void> {
     const chain = this.exec.chain(rec.agent);
-    let started = false;
     for (let c = 0; c < chain.length; c++) {
       const spec = chain[c]!;
       if (c > 0) this.events.emit({ type: 'task.fallback', task: rec.id, from: chain[c - 1]!.name, to: spec.name });
@@ -214,6 +276,14 @@ export class Scheduler {
           await this.sleep(delay);
         }
         if (this.interrupted || rec.cancelled) return;
+        const refusal = this.exec.admit?.(spec.name);
+        if (refusal !== undefined) {
+          // Budget spent: retrying this agent is pointless; the fallback (if any) takes over.
+          rec.failures.push({ attempt: rec.attempts, agent: spec.name, kind: 'token_quota', message: refusal, pid: 0 });
+          rec.error = { kind: 'token_quota', message: refusal };
+          this.events.emit({ type: 'task.failure', task: rec.id, agent: spec.name, attempt: rec.attempts, kind: 'token_quota', message: refusal, pid: 0 });
+          break;
+        }
         const pool = this.exec.pool(spec.name);
         let proc;
         try {
@@ -228,45 +298,16 @@ export class Scheduler {
           pool.release(proc);
           return;
         }
-        const attempt = ++rec.attempts;
-        if (!started) {
-          started = true;
-          this.setState(rec, 'running', { agent: spec.name, attempt, pid: proc.pid, instance: proc.acb.instance });
-        } else {
-          this.events.emit({ type: 'task.state', task: rec.id, state: 'running', agent: spec.name, attempt, pid: proc.pid, instance: proc.acb.instance });
-        }
-        const inject = this.injectionFor(spec.name, agentAttempt);
-        if (inject) this.events.emit({ type: 'fault.injected', task: rec.id, agent: spec.name, attempt, fault: inject });
-        const msg = { ag: BRAND, type: 'task', requestId: `r${++this.requestSeq}`, taskId: rec.id, attempt, input: rec.input, deps: this.graph.depOutputs(rec), inject } as const;
-        const outcome = (await this.queue.add(() => {
-          // Cancelled while waiting for a slot: never start the attempt.
-          if (rec.cancelled) return Promise.resolve({ ok: false, kind: 'cancelled', message: 'cancelled before it started' } as const);
-          this.running.set(rec.id, proc);
-          // A task may ask for a tighter quota than its agent's; the sampler reads it from the ACB.
-          proc.acb.quota_mb = rec.memoryMb === null ? spec.memory_mb : Math.min(rec.memoryMb, spec.memory_mb);
-          return proc.run(msg, rec.timeoutMs === null ? spec.timeout_ms : Math.min(rec.timeoutMs, spec.timeout_ms));
-        }))!;
-        this.running.delete(rec.id);
-        proc.acb.quota_mb = spec.memory_mb;
-        pool.release(proc);
-        if (this.interrupted || rec.cancelled) return;
-        if (outcome.ok) {
-          rec.output = outcome.output;
-          rec.served_by = spec.name;
-          rec.error = null;
-          this.setState(rec, 'succeeded', { agent: spec.name, attempt, pid: proc.pid });
-          this.onTerminal(rec);
-          return;
-        }
-        rec.failures.push({ attempt, agent: spec.name, kind: outcome.kind, message: outcome.message, pid: proc.pid });
-        rec.error = { kind: outcome.kind, message: outcome.message };
-        this.events.emit({ type: 'task.failure', task: rec.id, agent: spec.name, attempt, kind: outcome.kind, message: outcome.message, pid: proc.pid });
+        // The attempt holds a global slot from its start until its outcome is recorded, so the event
+        // order never shows more attempts running than the concurrency allows.
+        const succeeded = await this.queue.add(() => this.attempt(rec, spec, proc, agentAttempt));
+        if (succeeded || this.interrupted || rec.cancelled) return;
         // A sandbox denial is the agent's configuration speaking: another attempt would be denied again.
-        if (outcome.kind === 'sandbox') break;
+        if (rec.failures[rec.failures.length - 1]?.kind === 'sandbox') break;
       }
     }
     if (this.interrupted || rec.cancelled) return;
-    if (!started) this.setState(rec, 'running', { agent: rec.agent, reason: 'no process available' });
+    if (rec.state === 'ready') this.setState(rec, 'running', { agent: rec.agent, reason: 'no process available' });
     rec.error ??= { kind: 'crash', message: 'no attempt could be made' };
     this.setState(rec, 'failed', { agent: rec.agent, reason: rec.error.message });
     this.onTerminal(rec);

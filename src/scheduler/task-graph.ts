@@ -12,6 +12,8 @@ export interface AttemptFailure {
   kind: FailureKind;
   message: string;
   pid: number;
+  /** Stack of a thrown error, carried over from the child. */
+  stack?: string | undefined;
 }
 
 export interface TaskError {

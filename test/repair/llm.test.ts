@@ -104,7 +104,7 @@ describe('model-backed planner and patch agent', () => {
     expect(res.stdout).toContain('PLAN (scan, by model)');
     const report = readJson<RunReport>(join(out, 'run-report.json'));
     expect(report.agents.find((a) => a.name === 'planner')!.tokens).toBe(31);
-    expect(report.processes.find((p) => p.agent === 'planner')!.tokens).toBe(31);
+    expect(report.processes.find((p) => p.agent === 'planner')!.tokens_used).toBe(31);
     await expectAllGone(report.agents.flatMap((a) => a.pids));
   });
 

@@ -1,0 +1,192 @@
+/**
+ * Kernel microbenchmarks (`npm run bench:kernel`): medians, measured in one run on this machine.
+ *   raw_ipc_rtt_us       JSON IPC round trip to a bare node child (child_process.fork) — the floor
+ *   task_rtt_us          a no-op task through the whole kernel (scheduler, queue, events, IPC) on a warm agent
+ *   bare_fork_ready_ms   fork -> first message of a bare node child
+ *   agent_fork_ready_ms  spawn -> ready of an agent process (execa, worker host, handler import)
+ *   crash_to_retry_ms    the kernel sees the crash -> the retry attempt is dispatched (1 instance: respawn path;
+ *                        2 instances: the warm spare takes it)
+ *   sampler_tick_ms      one quota-sampler tick (one batched pidusage call) over 100 live agents
+ * Writes benchmarks/results/kernel.json. Usage: node dist/benchmarks/kernel-bench.js [--quick]
+ */
+import { fork } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pidusage from 'pidusage';
+import { AgentRegistry } from '../src/config/registry.js';
+import { Kernel } from '../src/kernel/kernel.js';
+import { PACKAGE_ROOT } from '../src/paths.js';
+import { median, quantile, round } from './stats.js';
+
+const quick = process.argv.includes('--quick');
+const N_RTT = quick ? 500 : 3000;
+const N_FORK = quick ? 8 : 25;
+const N_CRASH = quick ? 6 : 20;
+const N_SAMPLER_AGENTS = quick ? 20 : 100;
+const BARE_CHILD = fileURLToPath(new URL('./bare-child.js', import.meta.url));
+const AGENTS = join(PACKAGE_ROOT, 'benchmarks/agents');
+
+function log(msg: string): void {
+  process.stderr.write(`${msg}\n`);
+}
+
+async function rawIpc(): Promise<{ rtt: number; forkReady: number[]; rssMb: number }> {
+  const forkReady: number[] = [];
+  let rssMb = 0;
+  for (let i = 0; i < N_FORK; i++) {
+    const t0 = performance.now();
+    const child = fork(BARE_CHILD, [], { serialization: 'json', stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    await new Promise<void>((resolve) => child.once('message', () => resolve()));
+    forkReady.push(performance.now() - t0);
+    if (i === N_FORK - 1) {
+      const samples: number[] = [];
+      // RSS of an idle bare child, after start-up settled
+      await new Promise((r) => setTimeout(r, 300));
+      samples.push((await pidusage(child.pid!)).memory / 2 ** 20);
+      rssMb = samples[0]!;
+      const rtts: number[] = [];
+      const payload = { type: 'task', requestId: 'r1', taskId: 'bench', attempt: 1, input: { n: 1 }, deps: {} };
+      for (let j = 0; j < N_RTT; j++) {
+        const s = performance.now();
+        child.send(payload);
+        await new Promise<void>((resolve) => child.once('message', () => resolve()));
+        rtts.push((performance.now() - s) * 1000);
+      }
+      child.disconnect();
+      await new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      return { rtt: median(rtts), forkReady, rssMb };
+    }
+    child.kill('SIGKILL');
+    await new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  }
+  throw new Error('unreachable');
+}
+
+function newKernel(runsDir: string, concurrency = 8): Kernel {
+  return new Kernel({ registry: new AgentRegistry([AGENTS]), runsDir, concurrency, maxDynamicTasks: Number.MAX_SAFE_INTEGER });
+}
+
+async function kernelTaskRtt(runsDir: string): Promise<{ median: number; p95: number; agentRssMb: number }> {
+  const k = newKernel(runsDir);
+  await k.start(['noop']);
+  // warm-up
+  for (let i = 0; i < 50; i++) await k.submit({ id: `w${i}`, agent: 'noop', input: { n: i } });
+  const rtts: number[] = [];
+  for (let i = 0; i < N_RTT; i++) {
+    const t0 = performance.now();
+    const rec = await k.submit({ id: `t${i}`, agent: 'noop', input: { n: i } });
+    rtts.push((performance.now() - t0) * 1000);
+    if (rec.state !== 'succeeded') throw new Error(`task ${rec.id} ${rec.state}`);
+  }
+  await new Promise((r) => setTimeout(r, 300));
+  const pid = k.table.live()[0]!.pid;
+  const agentRssMb = (await pidusage(pid)).memory / 2 ** 20;
+  await k.shutdown();
+  return { median: median(rtts), p95: quantile(rtts, 0.95), agentRssMb };
+}
+
+async function agentForkReady(runsDir: string): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < N_FORK; i++) {
+    const k = newKernel(runsDir);
+    await k.start(['noop']);
+    out.push(k.table.all()[0]!.ready_ms!);
+    await k.shutdown();
+  }
+  return out;
+}
+
+async function crashToRetry(runsDir: string, instances: number): Promise<number[]> {
+  const registry = new AgentRegistry([AGENTS]);
+  const spec = registry.get('crashy');
+  Object.assign(spec, { instances });
+  const k = new Kernel({ registry, runsDir, concurrency: 8, maxDynamicTasks: Number.MAX_SAFE_INTEGER });
+  await k.start(['crashy']);
+  const lat: number[] = [];
+  let exitAt = 0;
+  const off = k.events.on((e) => {
+    if (e.type === 'process.exited' && e.agent === 'crashy') exitAt = e.t;
+    if (e.type === 'task.state' && e.state === 'running' && e.attempt === 2) lat.push(e.t - exitAt);
+  });
+  for (let i = 0; i < N_CRASH; i++) {
+    const rec = await k.submit({ id: `c${i}`, agent: 'crashy', input: { crash: true } });
+    if (rec.state !== 'succeeded' || rec.attempts !== 2) throw new Error(`crash task ${rec.id}: ${rec.state} after ${rec.attempts}`);
+    // let the pool finish replacing the dead process, so every crash starts from the same warm state
+    await new Promise<void>((resolve) => {
+      const check = (): void => (k.table.live().filter((a) => a.state === 'idle').length >= instances ? resolve() : void setTimeout(check, 5));
+      check();
+    });
+  }
+  off();
+  await k.shutdown();
+  return lat;
+}
+
+async function samplerTick(runsDir: string): Promise<{ agents: number; tick_ms: number }> {
+  const registry = new AgentRegistry([AGENTS]);
+  Object.assign(registry.get('noop'), { instances: N_SAMPLER_AGENTS });
+  const k = new Kernel({ registry, runsDir, sampleIntervalMs: 60_000 });
+  await k.start(['noop']);
+  const sampler = (k as unknown as { sampler: { tick(): Promise<void>; busyMs: number; ticks: number } }).sampler;
+  await sampler.tick(); // first tick opens the /proc handles
+  const times: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const t0 = performance.now();
+    await sampler.tick();
+    times.push(performance.now() - t0);
+  }
+  const agents = k.table.live().length;
+  await k.shutdown();
+  return { agents, tick_ms: median(times) };
+}
+
+async function main(): Promise<void> {
+  const runsDir = mkdtempSync(join(tmpdir(), 'agentos-bench-'));
+  try {
+    log(`kernel bench${quick ? ' (quick)' : ''}: raw IPC and bare fork...`);
+    const raw = await rawIpc();
+    log('task round trip through the kernel...');
+    const task = await kernelTaskRtt(runsDir);
+    log('agent fork -> ready...');
+    const agentReady = await agentForkReady(runsDir);
+    log('crash -> retry (respawn path, then warm spare)...');
+    const crash1 = await crashToRetry(runsDir, 1);
+    const crash2 = await crashToRetry(runsDir, 2);
+    log(`quota sampler over ${N_SAMPLER_AGENTS} agents...`);
+    const sampler = await samplerTick(runsDir);
+    const result = {
+      measured_at: new Date().toISOString(),
+      machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version },
+      quick,
+      samples: { rtt: N_RTT, fork: N_FORK, crash: N_CRASH },
+      raw_ipc_rtt_us: round(raw.rtt),
+      task_rtt_us: round(task.median),
+      task_rtt_p95_us: round(task.p95),
+      bare_fork_ready_ms: round(median(raw.forkReady)),
+      agent_fork_ready_ms: round(median(agentReady)),
+      crash_to_retry_ms: round(median(crash1)),
+      crash_to_retry_spare_ms: round(median(crash2)),
+      sampler_tick_ms: round(sampler.tick_ms, 2),
+      sampler_agents: sampler.agents,
+      bare_child_rss_mb: round(raw.rssMb),
+      agent_rss_mb: round(task.agentRssMb),
+      ratios: {
+        task_vs_raw_ipc: round(task.median / raw.rtt, 2),
+        agent_vs_bare_fork: round(median(agentReady) / median(raw.forkReady), 2),
+        crash_retry_vs_agent_fork: round(median(crash1) / median(agentReady), 2),
+        agent_vs_bare_rss: round(task.agentRssMb / raw.rssMb, 2),
+      },
+      targets: { task_vs_raw_ipc: 2, agent_vs_bare_fork: 1.15, crash_retry_vs_agent_fork: 1.2 },
+    };
+    const outDir = join(PACKAGE_ROOT, 'benchmarks/results');
+    mkdirSync(outDir, { recursive: true });
+    writeFileSync(join(outDir, quick ? 'kernel-quick.json' : 'kernel.json'), `${JSON.stringify(result, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  } finally {
+    rmSync(runsDir, { recursive: true, force: true });
+  }
+}
+
+await main();

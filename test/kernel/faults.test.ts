@@ -1,0 +1,145 @@
+/**
+ * One misbehaving fixture agent per fault, each run through the real CLI and kernel: the task's state,
+ * the failure kind of every attempt, the fallback, the dependents, and that every pid is gone.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { cleanupTempDirs, expectAllGone, readEvents, runFixturePlan, runPids } from '../helpers.js';
+
+afterAll(cleanupTempDirs);
+
+const cases = [
+  { agent: 'crash_agent', kind: 'crash', message: /SIGABRT/, killsProcess: true },
+  { agent: 'exit_agent', kind: 'crash', message: /exited with code 0 without a result/, killsProcess: true },
+  { agent: 'hang_agent', kind: 'timeout', message: /no result within 400 ms/, killsProcess: true },
+  { agent: 'heap_agent', kind: 'memory', message: /heap limit|RSS over/, killsProcess: true },
+  { agent: 'rss_agent', kind: 'memory', message: /RSS over the 96 MB quota/, killsProcess: true },
+  // a thrown error is the handler's failure, not the process's: the same warm process serves the retry
+  { agent: 'throw_agent', kind: 'exception', message: /fixture failure: value out of range/, killsProcess: false },
+] as const;
+
+describe('a misbehaving agent costs retries, then the fallback serves the task', () => {
+  it.each(cases)('$agent -> $kind on every attempt, rescued by the fallback', async ({ agent, kind, message, killsProcess }) => {
+    const { res, report } = await runFixturePlan([
+      { id: 'bad', agent },
+      { id: 'after', agent: 'ok_agent', deps: ['bad'] },
+      { id: 'unrelated', agent: 'ok_agent' },
+    ]);
+    expect(report, res.all).toBeDefined();
+    const r = report!;
+    expect(res.exitCode, res.all).toBe(0);
+    const bad = r.tasks.find((t) => t.id === 'bad')!;
+    expect(bad.state).toBe('succeeded');
+    expect(bad.served_by).toBe('rescuer');
+    expect(bad.failures.map((f) => [f.agent, f.kind])).toEqual([
+      [agent, kind],
+      [agent, kind],
+    ]);
+    for (const f of bad.failures) expect(f.message).toMatch(message);
+    expect(bad.attempts).toBe(3);
+    expect(bad.output).toMatchObject({ rescued: true, task: 'bad', attempt: 3 });
+    expect(r.tasks.find((t) => t.id === 'after')!.state).toBe('succeeded');
+    expect((r.tasks.find((t) => t.id === 'after')!.output as { deps: unknown }).deps).toEqual({ bad: bad.output });
+    // a fault that ends the process makes the pool replace it; an exception does not
+    const a = r.agents.find((x) => x.name === agent)!;
+    if (killsProcess) {
+      expect(a.pids.length).toBeGreaterThanOrEqual(3);
+      expect(a.restarts).toBeGreaterThanOrEqual(2);
+      expect(new Set(bad.failures.map((f) => f.pid)).size).toBe(2);
+    } else {
+      expect(a.pids).toHaveLength(1);
+      expect(a.restarts).toBe(0);
+    }
+    await expectAllGone(runPids(r));
+  });
+
+  it('carries the stack of a thrown error over from the child', async () => {
+    const { report } = await runFixturePlan([{ id: 't', agent: 'throw_agent' }]);
+    const f = report!.tasks[0]!.failures[0]!;
+    expect(f.kind).toBe('exception');
+    expect(f.stack).toMatch(/RangeError: fixture failure/);
+    expect(f.stack).toMatch(/throw_agent\/handler\.js/);
+    await expectAllGone(runPids(report!));
+  });
+
+  it('an output that cannot be serialised is invalid_output, and the process survives', async () => {
+    const { res, report } = await runFixturePlan([{ id: 't', agent: 'invalid_output_agent' }]);
+    expect(res.exitCode, res.all).toBe(0);
+    const t = report!.tasks[0]!;
+    expect(t.failures.map((f) => f.kind)).toEqual(['invalid_output']);
+    expect(t.served_by).toBe('rescuer');
+    // invalid output is the handler's fault, not the process's: no restart
+    expect(report!.agents.find((a) => a.name === 'invalid_output_agent')!.restarts).toBe(0);
+    await expectAllGone(runPids(report!));
+  });
+});
+
+describe('a failed task skips its dependents transitively; unrelated branches go on', () => {
+  it('skips a -> b, runs c, exits 1', async () => {
+    const { res, report } = await runFixturePlan([
+      { id: 'root', agent: 'doomed_agent' },
+      { id: 'a', agent: 'ok_agent', deps: ['root'] },
+      { id: 'b', agent: 'ok_agent', deps: ['a'] },
+      { id: 'c', agent: 'ok_agent' },
+      { id: 'd', agent: 'ok_agent', deps: ['c'] },
+    ]);
+    expect(res.exitCode).toBe(1);
+    const state = Object.fromEntries(report!.tasks.map((t) => [t.id, t.state]));
+    expect(state).toEqual({ root: 'failed', a: 'skipped', b: 'skipped', c: 'succeeded', d: 'succeeded' });
+    expect(report!.status).toBe('failed');
+    expect(report!.tasks.find((t) => t.id === 'root')!.error).toMatchObject({ kind: 'exception', message: 'doomed' });
+    expect(report!.tasks.find((t) => t.id === 'a')!.attempts).toBe(0);
+    await expectAllGone(runPids(report!));
+  });
+});
+
+describe('the kernel trusts nothing a child sends', () => {
+  it('survives raw garbage, foreign and malformed messages on the IPC channel', async () => {
+    const { res, report } = await runFixturePlan([
+      { id: 'g', agent: 'garbage_agent' },
+      { id: 'next', agent: 'ok_agent', deps: ['g'] },
+    ]);
+    expect(res.exitCode, res.all).toBe(0);
+    expect(report!.tasks.find((t) => t.id === 'g')!.output).toEqual({ survived: true, task: 'g' });
+    expect(report!.metrics.ipc_garbage).toBeGreaterThanOrEqual(1);
+    expect(report!.metrics.ipc_rejected).toBeGreaterThanOrEqual(4);
+    await expectAllGone(runPids(report!));
+  });
+
+  it('a forged result for another task changes nothing', async () => {
+    const { res, report, dir } = await runFixturePlan([
+      { id: 'victim', agent: 'slow_agent', input: { ms: 800 } },
+      { id: 'forger', agent: 'forger_agent', input: { victim: 'victim' } },
+    ]);
+    expect(res.exitCode, res.all).toBe(0);
+    const victim = report!.tasks.find((t) => t.id === 'victim')!;
+    expect(victim.output).toMatchObject({ task: 'victim' });
+    expect(victim.output).not.toHaveProperty('forged');
+    expect(victim.served_by).toBe('slow_agent');
+    expect(report!.tasks.find((t) => t.id === 'forger')!.output).toEqual({ forger: 'forger' });
+    const forgerAcb = report!.processes.find((p) => p.agent === 'forger_agent')!;
+    expect(forgerAcb.rejected_messages).toBe(51);
+    const rejected = readEvents(`${dir}/runs/${report!.run_id}`).filter((e) => e.msg === undefined && e.type === 'ipc.rejected');
+    expect(rejected.length).toBe(51);
+    await expectAllGone(runPids(report!));
+  });
+});
+
+describe('termination reaches the whole process group', () => {
+  it('a hung handler and the grandchild it started both die on timeout', async () => {
+    const { res, report, dir } = await runFixturePlan([{ id: 'g', agent: 'grandchild_agent' }]);
+    expect(res.exitCode).toBe(1);
+    expect(report!.tasks[0]!.failures.map((f) => f.kind)).toEqual(['timeout']);
+    const log = readEvents(`${dir}/runs/${report!.run_id}`).find((e) => e.type === 'task.log' && e.msg === 'grandchild');
+    const grandchild = (log?.data as { pid: number }).pid;
+    expect(grandchild).toBeGreaterThan(0);
+    await expectAllGone([...runPids(report!), grandchild]);
+  });
+
+  it('a handler that ignores SIGTERM is SIGKILLed after the grace', async () => {
+    const { report } = await runFixturePlan([{ id: 's', agent: 'sigterm_ignorer' }]);
+    const f = report!.tasks[0]!.failures[0]!;
+    expect(f.kind).toBe('timeout');
+    expect(f.message).toMatch(/SIGKILL/);
+    await expectAllGone(runPids(report!));
+  });
+});
