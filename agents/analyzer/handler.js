@@ -17,5 +17,10 @@ export default async function analyzer(input, ctx) {
   writeFileSync(join(input.out, 'analysis.json'), `${JSON.stringify(analysis, null, 2)}\n`);
   const top = analysis.suspicious[0];
   ctx.log(`${analysis.failing.length} failing test(s); most suspicious: ${top ? `${top.file}:${top.line} (${top.score})` : 'none'}`);
+  // Findings for the others: the top suspects in shared memory, and a direct message to the patch agent.
+  const suspects = analysis.suspicious.slice(0, 5).map((s) => `${s.file}:${s.line} (${s.score})`);
+  await ctx.memory.set('repair/suspects', { failing: analysis.failing.map((f) => f.name), suspects, method: analysis.method });
+  const sent = await ctx.send('patch_agent', { type: 'suspects', suspects });
+  ctx.log(`sent the top ${suspects.length} suspects to patch_agent (direct message, seq ${sent.seq})`);
   return analysis;
 }

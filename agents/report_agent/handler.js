@@ -16,6 +16,10 @@ export default async function report(input, ctx) {
     return { scan, tests, lines, files: [join(input.out, 'report.md'), join(input.out, 'scan.json')] };
   }
   const { baseline: base, analyze: analysis, patch: search, test: after } = ctx.deps;
+  // What the others left in shared memory, fitted (and compressed) into this agent's context budget.
+  const context = await ctx.memory.context({ prefix: 'repair/' });
+  const inbox = await ctx.receiveMany({ timeout_ms: 100 });
+  ctx.log(`context: ${context.tokens_before} -> ${context.tokens_after} tokens; ${inbox.length} message(s) in the mailbox`);
   let diff = '';
   const w = search.winner;
   if (w) {
@@ -24,7 +28,11 @@ export default async function report(input, ctx) {
     writeFileSync(join(input.out, 'patch.diff'), diff);
   }
   const fixed = Boolean(w) && after?.pass === true;
-  writeFileSync(join(input.out, 'report.md'), repairMarkdown({ goal: input.goal, repo: input.repo, base, analysis, search, after: after ?? null, diff }));
+  const notes = [
+    `Context handed to the report agent: ${context.tokens_before} -> ${context.tokens_after} tokens${context.compressed ? ' (compressed)' : ''}.`,
+    `Messages received: ${inbox.map((m) => `${m.payload?.type ?? '?'} from ${m.from.address}`).join(', ') || 'none'}.`,
+  ];
+  writeFileSync(join(input.out, 'report.md'), repairMarkdown({ goal: input.goal, repo: input.repo, base, analysis, search, after: after ?? null, diff, notes }));
   ctx.log(fixed ? `fixed: ${w.description}` : 'no fix found');
   return { fixed, diff, fix: w ? w.description : null, out: input.out, files: [...(w ? [join(input.out, 'patch.diff')] : []), join(input.out, 'report.md')] };
 }

@@ -4,7 +4,7 @@ import type { ScanResult } from './scan.js';
 import type { SearchResult } from './search.js';
 import type { BaselineResult, CandidateResult } from './test-run.js';
 
-export function repairMarkdown(r: { goal: string; repo: string; base: BaselineResult; analysis: Analysis; search: SearchResult; after: CandidateResult | null; diff: string }): string {
+export function repairMarkdown(r: { goal: string; repo: string; base: BaselineResult; analysis: Analysis; search: SearchResult; after: CandidateResult | null; diff: string; notes?: string[] }): string {
   const out: string[] = [];
   const fixed = r.search.winner !== null && r.after?.pass === true;
   out.push(`# Repair report`, '', `- goal: ${r.goal}`, `- repository (working copy): \`${r.repo}\``, `- result: **${fixed ? 'FIXED' : 'NOT FIXED'}**`, '');
@@ -25,6 +25,7 @@ export function repairMarkdown(r: { goal: string; repo: string; base: BaselineRe
   out.push('', `## Tests after`, '');
   if (r.after) out.push(`${r.after.tests.passed} passed, ${r.after.tests.failed} failed (exit ${r.after.exit_code}) with the patch applied to a fresh copy.`);
   else out.push('Not run: there was no patch to verify.');
+  if (r.notes?.length) out.push('', '## Agents', '', ...r.notes.map((n) => `- ${n}`));
   return `${out.join('\n')}\n`;
 }
 
