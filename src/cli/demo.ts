@@ -41,7 +41,8 @@ export async function repairDemo(args: string[], io: Io): Promise<number> {
   io.out('AgentOS repair demo: every agent is a real child process; the kernel plans, schedules and supervises them.');
   io.out('  planner -> test_agent (baseline + coverage) -> analyzer (fault localisation) -> patch_agent (mutation search,');
   io.out('  one inserted test task per candidate) -> test_agent (verify) -> report_agent.  Fault injection: patch_agent aborts');
-  io.out('  on its first attempt; the kernel replaces the process and retries.');
+  io.out('  on its first attempt; the kernel replaces the process and retries. Agents run sandboxed (Node permission');
+  io.out('  model), pass findings by direct message, broadcast and shared memory; the report agent gets a compressed context.');
   io.out('');
   const { code } = await runGoal(
     {
