@@ -54,6 +54,23 @@ describe('unified diff', () => {
     expect(readFileSync(join(dir, 'a.txt'), 'utf8')).toBe(after);
     expect(unifiedDiff('a.txt', before, before)).toBe('');
   });
+
+  it('marks a last line without a newline so patch -p1 restores it exactly', async () => {
+    const dir = tempDir();
+    const { readFileSync } = await import('node:fs');
+    for (const [before, after] of [
+      ['a\nb\nc', 'a\nb\nC'],
+      ['x\ny\n', 'x\nY\n'],
+      ['one', 'two'],
+      ['p\nq', 'p\nq\n'],
+    ] as const) {
+      writeFileSync(join(dir, 'f.txt'), before);
+      writeFileSync(join(dir, 'p.diff'), unifiedDiff('f.txt', before, after));
+      const r = await execa('patch', ['-p1', '-i', 'p.diff'], { cwd: dir, reject: false, all: true });
+      expect(r.exitCode, `${JSON.stringify(before)}: ${r.all}`).toBe(0);
+      expect(readFileSync(join(dir, 'f.txt'), 'utf8')).toBe(after);
+    }
+  });
 });
 
 describe('fault localisation', () => {
