@@ -1,6 +1,6 @@
 /**
  * A read-only repository scan: files, languages, lines, tests, TODO/FIXME and the largest files. Skips
- * .git and node_modules, never follows a symlink that leaves the root (it is listed as refused), and
+ * .git, node_modules, dist, coverage and .agentos, never follows a symlink that leaves the root (it is listed as refused), and
  * reads at most `maxBytes` of any one file.
  */
 import { closeSync, lstatSync, openSync, readdirSync, readSync, realpathSync, statSync } from 'node:fs';
@@ -12,7 +12,8 @@ const LANG: Record<string, string> = {
   '.json': 'JSON', '.md': 'Markdown', '.yaml': 'YAML', '.yml': 'YAML', '.py': 'Python', '.go': 'Go', '.rs': 'Rust', '.c': 'C', '.h': 'C', '.cpp': 'C++',
   '.java': 'Java', '.sh': 'Shell', '.html': 'HTML', '.css': 'CSS', '.toml': 'TOML', '.sql': 'SQL', '.rb': 'Ruby',
 };
-const SKIP = new Set(['.git', 'node_modules']);
+// Dependencies, VCS data, build output and AgentOS run directories are not the repository's own files.
+const SKIP = new Set(['.git', 'node_modules', '.agentos', 'dist', 'coverage']);
 
 export interface ScanResult {
   root: string;

@@ -143,6 +143,12 @@ export async function searchRepair(input: SearchInput, analysis: Analysis, base:
   }
   const chosen = ranked.slice(0, input.maxCandidates);
   ctx.log(`${generated} mutants of ${analysis.suspicious.length} suspicious lines; testing the top ${chosen.length} in parallel (limit ${candidateTimeout} ms each)`);
+  // An earlier attempt of this task that died mid-search may have left candidates running: end them.
+  for (let k = 1; k < ctx.task.attempt; k++) {
+    for (let i = 1; i <= input.maxCandidates; i++) {
+      await ctx.cancel([`${input.prefix}-a${k}-${String(i).padStart(2, '0')}`], 'superseded by a retry of the search').catch(() => {});
+    }
+  }
   const ids: string[] = [];
   const byTask = new Map<string, (typeof chosen)[number]>();
   for (const [i, m] of chosen.entries()) {
