@@ -81,8 +81,8 @@ export async function runGoal(o: GoalRunOptions, io: Io): Promise<GoalRunResult>
     injections: o.injections,
     sandbox: o.sandbox,
     sandboxVars: { TARGET: workRepo ?? repo, OUT: out },
-    // At least 3: a waiting search task holds one slot while its candidates need two to run in parallel.
-    monitor: { min: Math.min(3, o.concurrency), max: o.concurrency, intervalMs: 500 },
+    // At least 2 attempts at once (a search task parked in ctx.wait lends its slot to its candidates).
+    monitor: { min: 2, max: o.concurrency, intervalMs: 500 },
   });
   if (workRepo) copyRepo(repo, workRepo);
   const target = workRepo ?? repo;

@@ -163,8 +163,8 @@ export class Kernel implements Executor {
     mkdirSync(this.vars.WORK!, { recursive: true });
     mkdirSync(this.vars.OUT!, { recursive: true });
     if (opts.monitor) {
-      const q = this.scheduler.queue;
-      this.monitor = new ResourceMonitor(this.events, () => q.concurrency, (n) => (q.concurrency = n), opts.monitor);
+      const s = this.scheduler;
+      this.monitor = new ResourceMonitor(this.events, () => s.concurrency, (n) => s.setConcurrency(n), opts.monitor);
     }
     registerBusSyscalls(this.syscalls, () => this.bus);
     registerContextSyscalls(this.syscalls, () => this.context);

@@ -73,15 +73,19 @@ export function registerTaskSyscalls(syscalls: SyscallTable, scheduler: Schedule
       r.state === 'succeeded' && (field === undefined || (typeof r.output === 'object' && r.output !== null && (r.output as Record<string, unknown>)[field] === true));
     const answer = (winner: TaskRecord | undefined) => ({ winner: winner?.id ?? null, tasks: recs.map(summary) });
     return new Promise((resolve) => {
+      let resume: (() => void) | undefined;
       const check = (): boolean => {
         const winner = until === 'first' ? recs.find(wins) : undefined;
         if (winner || recs.every((r) => isTerminal(r.state))) {
+          resume?.();
           resolve(answer(winner));
           return true;
         }
         return false;
       };
       if (check()) return;
+      // While it waits, the caller's global slot goes to the tasks it waits for.
+      resume = scheduler.park();
       // Resolved by the scheduler's terminal hook; if the caller dies first the reply is simply dropped.
       const off = scheduler.onTaskTerminal(() => {
         if (check()) off();

@@ -50,6 +50,9 @@ export class Scheduler {
   private readonly running = new Map<string, AgentProcess>();
   /** Called whenever a task reaches a terminal state (task.wait uses it). */
   private readonly terminalListeners = new Set<(rec: TaskRecord) => void>();
+  private baseConcurrency: number;
+  /** Attempts blocked in task.wait; each lends its global slot (see park()). */
+  private parked = 0;
   private doneResolve: (() => void) | undefined;
   readonly done: Promise<void>;
 
@@ -59,6 +62,7 @@ export class Scheduler {
     private readonly opts: SchedulerOptions,
   ) {
     this.queue = new PQueue({ concurrency: opts.concurrency });
+    this.baseConcurrency = opts.concurrency;
     this.done = new Promise<void>((resolve) => (this.doneResolve = resolve));
   }
 
@@ -109,6 +113,33 @@ export class Scheduler {
     this.onTerminal(rec);
     this.running.get(id)?.terminate('cancelled');
     return true;
+  }
+
+  /** The configured concurrency (attempts running at once, not counting attempts parked in task.wait). */
+  get concurrency(): number {
+    return this.baseConcurrency;
+  }
+
+  /** Change the concurrency at run time (the resource monitor does). */
+  setConcurrency(n: number): void {
+    this.baseConcurrency = Math.max(1, Math.floor(n));
+    this.queue.concurrency = this.baseConcurrency + this.parked;
+  }
+
+  /**
+   * An attempt blocks in task.wait for other tasks: lend its global slot to them until it resumes, so a
+   * waiting search can never starve its own candidates (even at concurrency 1). Returns the resume call.
+   */
+  park(): () => void {
+    this.parked++;
+    this.queue.concurrency = this.baseConcurrency + this.parked;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.parked--;
+      this.queue.concurrency = this.baseConcurrency + this.parked;
+    };
   }
 
   /** Subscribe to tasks reaching a terminal state; returns the unsubscribe function. */

@@ -47,7 +47,8 @@ describe('ctx.spawn / ctx.wait / ctx.cancel', () => {
     const plan = join(dir, 'plan.yaml');
     writeFileSync(plan, 'name: dyn\ntasks:\n  - { id: root, agent: spawner }\n  - { id: other, agent: echo }\n');
     const reportFile = join(dir, 'report.json');
-    const res = await runCli(['run', plan, '--agents', agents, '--runs-dir', join(dir, 'runs'), '--report', reportFile, '--quiet']);
+    // --concurrency 1: the spawner waits for its child; parked in ctx.wait it lends its slot, so no deadlock.
+    const res = await runCli(['run', plan, '--agents', agents, '--concurrency', '1', '--runs-dir', join(dir, 'runs'), '--report', reportFile, '--quiet']);
     expect(res.exitCode, res.all).toBe(0);
     const report = readJson<RunReport>(reportFile);
     const root = report.tasks.find((t) => t.id === 'root')!.output as { codes: Record<string, string>; child1: { state: string; output: unknown } };
