@@ -73,7 +73,7 @@ export function registerTaskSyscalls(syscalls: SyscallTable, scheduler: Schedule
       r.state === 'succeeded' && (field === undefined || (typeof r.output === 'object' && r.output !== null && (r.output as Record<string, unknown>)[field] === true));
     const answer = (winner: TaskRecord | undefined) => ({ winner: winner?.id ?? null, tasks: recs.map(summary) });
     return new Promise((resolve) => {
-      let resume: (() => void) | undefined;
+      let resume: (() => void) | undefined = undefined;
       const check = (): boolean => {
         const winner = until === 'first' ? recs.find(wins) : undefined;
         if (winner || recs.every((r) => isTerminal(r.state))) {
