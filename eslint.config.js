@@ -13,4 +13,12 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'error',
     },
   },
+  {
+    // The dashboard page: plain browser JavaScript.
+    files: ['src/dashboard/web/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: { window: 'readonly', document: 'readonly', location: 'readonly', WebSocket: 'readonly', fetch: 'readonly', requestAnimationFrame: 'readonly', URLSearchParams: 'readonly', Node: 'readonly' },
+    },
+  },
 );

@@ -9,6 +9,8 @@ import { GOAL_USAGE, parseGoalOptions, parseRepairOptions, REPAIR_USAGE } from '
 import { runGoal } from './goal-run.js';
 import { kvDemo } from './demo-kv.js';
 import { messagesDemo } from './demo-messages.js';
+import { DASHBOARD_USAGE, dashboardCommand } from './dashboard-command.js';
+import { PS_USAGE, psCommand, topCommand } from './ps-command.js';
 import { EXIT, runCommand, type Io } from './run-command.js';
 import { parseRunOptions, RUN_USAGE } from './run-options.js';
 
@@ -23,13 +25,19 @@ usage:
   agentos demo crash                  the fault-injection crash demo
   agentos demo messages [--json]      the message bus: direct, pub/sub, broadcast, backpressure, restart
   agentos demo kv-cache [--agents N] [--json]   the copy-on-write KV-cache page store
+  agentos dashboard [--run DIR]       the web dashboard: start runs from the page, or show a finished run
+  agentos ps | agentos top            agent processes of every running kernel on this machine
   agentos --version
 
 ${RUN_USAGE}
 
 ${REPAIR_USAGE}
 
-${GOAL_USAGE}`;
+${GOAL_USAGE}
+
+${DASHBOARD_USAGE}
+
+${PS_USAGE}`;
 
 const io: Io = {
   out: (line) => process.stdout.write(`${line}\n`),
@@ -61,6 +69,19 @@ async function main(argv: string[]): Promise<number> {
       if (which === undefined || which.startsWith('-')) return repairDemo(rest, io);
       throw new AgentOSError('E_USAGE', `unknown demo '${which}': use agentos demo, agentos demo repo [PATH], agentos demo crash, messages or kv-cache`);
     }
+    case 'dashboard':
+      if (rest.includes('--help') || rest.includes('-h')) {
+        io.out(DASHBOARD_USAGE);
+        return EXIT.ok;
+      }
+      return dashboardCommand(rest, io);
+    case 'ps':
+    case 'top':
+      if (rest.includes('--help') || rest.includes('-h')) {
+        io.out(PS_USAGE);
+        return EXIT.ok;
+      }
+      return command === 'ps' ? psCommand(rest, io) : topCommand(rest, io);
     case '--version':
     case '-v':
       io.out((JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version);

@@ -3,11 +3,12 @@ import { BUILTIN_AGENTS } from '../paths.js';
 import { loadPlanFile } from '../config/plan.js';
 import { AgentRegistry } from '../config/registry.js';
 import { InputError } from '../errors.js';
-import { Kernel } from '../kernel/kernel.js';
 import type { RunReport } from '../observe/report.js';
 import type { KvStoreOptions } from '../kvcache/store.js';
-import { attachProgress, summary } from './render.js';
+import { summary } from './render.js';
 import type { RunOptions } from './run-options.js';
+import { RunHost } from './run-host.js';
+import { startObservers, type Observers } from './observers.js';
 
 export interface Io {
   out: (line: string) => void;
@@ -26,51 +27,78 @@ export function prepareRun(opts: Pick<RunOptions, 'plan' | 'agents' | 'injection
   return { registry, plan };
 }
 
-export async function runCommand(opts: RunOptions & { kv?: KvStoreOptions }, io: Io): Promise<{ code: number; report: RunReport }> {
-  const { registry, plan } = prepareRun(opts);
-  const kernel = new Kernel({
-    registry,
-    runsDir: opts.runsDir,
-    concurrency: opts.concurrency,
-    injections: opts.injections,
-    sampleIntervalMs: opts.sampleMs,
-    ...(opts.kv ? { kv: opts.kv } : {}),
-  });
-  process.title = `agentos-kernel run=${kernel.runId}`;
-  const progress = opts.json ? io.err : io.out;
-  const detach = opts.quiet ? () => {} : attachProgress(kernel.events, progress);
-
+/**
+ * SIGINT/SIGTERM for the whole command: the first interrupts the current run (which still writes its
+ * report) and ends any lingering dashboard; a second leaves at once (the reaper ends the children).
+ */
+export function installSignals(onFirst: (sig: NodeJS.Signals) => void): { signalled: () => NodeJS.Signals | undefined; waitForSignal: Promise<NodeJS.Signals>; remove: () => void } {
   let signalled: NodeJS.Signals | undefined;
+  let wake: (s: NodeJS.Signals) => void = () => {};
+  const waitForSignal = new Promise<NodeJS.Signals>((resolve) => (wake = resolve));
   const onSignal = (sig: NodeJS.Signals): void => {
-    if (signalled) {
-      // Second signal: leave now; the reaper ends whatever is still running.
-      process.exit(sig === 'SIGINT' ? EXIT.sigint : EXIT.sigterm);
-    }
+    if (signalled) process.exit(sig === 'SIGINT' ? EXIT.sigint : EXIT.sigterm);
     signalled = sig;
-    kernel.interrupt(sig);
-  };
-  const onRejection = (err: unknown): void => {
-    kernel.fatalError = err;
-    kernel.interrupt('unhandledRejection');
+    onFirst(sig);
+    wake(sig);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  return {
+    signalled: () => signalled,
+    waitForSignal,
+    remove: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+export async function runCommand(opts: RunOptions & { kv?: KvStoreOptions }, io: Io): Promise<{ code: number; report: RunReport }> {
+  const { registry, plan } = prepareRun(opts);
+  const progress = opts.json ? io.err : io.out;
+  // URLs go with the progress lines: with --json, stdout carries only the report.
+  const observers: Observers = await startObservers({ dashboard: opts.dashboard, metrics: opts.metrics, host: opts.host }, registry, { out: progress, err: io.err }, () => host);
+  const host: RunHost = new RunHost(
+    { registry, runsDir: opts.runsDir, concurrency: opts.concurrency, sampleMs: opts.sampleMs, progress: opts.quiet ? undefined : progress, dashboard: observers.dashboard, metrics: observers.metrics, kv: opts.kv },
+    io,
+  );
+  const signals = installSignals((sig) => host.interrupt(sig));
+  const onRejection = (err: unknown): void => {
+    const k = host.active?.kernel;
+    if (k) {
+      k.fatalError = err;
+      k.interrupt('unhandledRejection');
+    }
+  };
   process.on('unhandledRejection', onRejection);
   let report: RunReport;
+  let fatal: unknown;
   try {
-    report = await kernel.run(plan, opts.report);
+    const run = await host.start(plan, opts.injections, opts.report);
+    const early = signals.signalled();
+    if (early) run.kernel.interrupt(early); // signalled while the kernel was being set up
+    report = await run.done;
+    fatal = run.kernel.fatalError;
+    if (opts.json) io.out(JSON.stringify(report, null, 2));
+    else if (!opts.quiet) for (const line of summary(report)) io.out(line);
+    if (observers.dashboard && !signals.signalled() && !fatal) {
+      // The page stays up to inspect the run (and start more from it) until Ctrl-C.
+      progress(`dashboard still serving at ${observers.dashboard.url} (Ctrl-C to stop)`);
+      await signals.waitForSignal;
+      const later = host.active;
+      if (later) await later.done.catch(() => undefined);
+    }
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    signals.remove();
     process.off('unhandledRejection', onRejection);
-    detach();
+    await observers.close();
   }
-  if (opts.json) io.out(JSON.stringify(report, null, 2));
-  else if (!opts.quiet) for (const line of summary(report)) io.out(line);
-  if (kernel.fatalError) {
-    io.err(`agentos: internal error, run stopped: ${(kernel.fatalError as Error)?.stack ?? String(kernel.fatalError)}`);
+  if (fatal) {
+    io.err(`agentos: internal error, run stopped: ${(fatal as Error)?.stack ?? String(fatal)}`);
     return { code: EXIT.internal, report };
   }
-  const code = signalled === 'SIGINT' ? EXIT.sigint : signalled === 'SIGTERM' ? EXIT.sigterm : report.status === 'succeeded' ? EXIT.ok : EXIT.failed;
+  // A signal while only the dashboard lingered ends the command normally: the run itself finished.
+  const sig = report.status === 'interrupted' ? signals.signalled() : undefined;
+  const code = sig === 'SIGINT' ? EXIT.sigint : sig === 'SIGTERM' ? EXIT.sigterm : report.status === 'succeeded' ? EXIT.ok : EXIT.failed;
   return { code, report };
 }

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { InputError } from '../errors.js';
 import { FAULTS } from '../protocol/messages.js';
 import type { Injection } from '../scheduler/scheduler.js';
+import { parseHost, takeOptionalPort } from './port-flags.js';
 
 const INJECT = /^([A-Za-z0-9][A-Za-z0-9_.-]*):([a-z]+)(?:@(\d+))?$/;
 
@@ -37,7 +38,15 @@ export const runOptionsSchema = z.object({
   quiet: z.boolean().default(false),
 });
 
-export type RunOptions = z.output<typeof runOptionsSchema> & { injections: Injection[] };
+export type RunOptions = z.output<typeof runOptionsSchema> & {
+  injections: Injection[];
+  /** --dashboard [PORT]: serve the live dashboard (0: a free port). */
+  dashboard?: number | undefined;
+  /** --metrics [PORT]: serve Prometheus /metrics on 127.0.0.1. */
+  metrics?: number | undefined;
+  /** --host: where the dashboard listens (beyond loopback a token is required). */
+  host?: string;
+};
 
 export const RUN_USAGE = `usage: agentos run <plan.yaml> [options]
   --agents DIR          add an agent directory (repeatable; searched after the built-in agents/)
@@ -48,9 +57,16 @@ export const RUN_USAGE = `usage: agentos run <plan.yaml> [options]
   --json                print the report as JSON on stdout (progress goes to stderr)
   --runs-dir DIR        parent of the run directory (default .agentos/runs)
   --sample-ms N         quota sampler period (default 250)
-  --quiet               no progress lines`;
+  --quiet               no progress lines
+  --dashboard [PORT]    serve the live dashboard on 127.0.0.1 (PORT 0 or none: a free port; the URL is
+                        printed); it stays up after the run until Ctrl-C, and can start further runs
+  --host HOST           listen there instead of 127.0.0.1 (then a token in the printed URL is required)
+  --metrics [PORT]      serve Prometheus text metrics at http://127.0.0.1:PORT/metrics`;
 
-export function parseRunOptions(argv: string[]): RunOptions {
+export function parseRunOptions(argvIn: string[]): RunOptions {
+  const dash = takeOptionalPort(argvIn, '--dashboard');
+  const met = takeOptionalPort(dash.rest, '--metrics');
+  const argv = met.rest;
   let values: Record<string, unknown>;
   let positionals: string[];
   try {
@@ -67,6 +83,7 @@ export function parseRunOptions(argv: string[]): RunOptions {
         'runs-dir': { type: 'string' },
         'sample-ms': { type: 'string' },
         quiet: { type: 'boolean' },
+        host: { type: 'string' },
       },
     }));
   } catch (err) {
@@ -88,5 +105,7 @@ export function parseRunOptions(argv: string[]): RunOptions {
     const issue = parsed.error.issues[0]!;
     throw new InputError('E_USAGE', `${issue.message}\n${RUN_USAGE}`);
   }
-  return { ...parsed.data, injections: parsed.data.inject.map(parseInjection) };
+  const host = parseHost(values.host as string | undefined);
+  if (values.host !== undefined && dash.port === undefined) throw new InputError('E_USAGE', `--host only applies to --dashboard; add --dashboard [PORT].\n${RUN_USAGE}`);
+  return { ...parsed.data, injections: parsed.data.inject.map(parseInjection), dashboard: dash.port, metrics: met.port, host };
 }

@@ -12,6 +12,7 @@ import type { AgentRegistry } from '../config/registry.js';
 import { EventFileLogger } from '../observe/event-logger.js';
 import { EventLog } from '../observe/events.js';
 import { MetricsCollector } from '../observe/metrics.js';
+import { TraceRecorder } from '../observe/trace.js';
 import { agentReports, taskReport, writeReport, type RunReport, type RunStatus } from '../observe/report.js';
 import { Scheduler, type Executor, type Injection } from '../scheduler/scheduler.js';
 import { ProcessTable } from './acb.js';
@@ -73,6 +74,8 @@ export interface KernelOptions {
   llm?: OpenAiChat | null;
   /** Resource-aware concurrency between min and max; off when absent. */
   monitor?: MonitorOptions;
+  /** Write trace.json (Chrome Trace Event format) when the run finishes. @default true */
+  trace?: boolean;
   /** KV-cache page store settings (block size, payload width, capacity, prefix caching). */
   kv?: KvStoreOptions;
 }
@@ -130,6 +133,8 @@ export class Kernel implements Executor {
     mkdirSync(join(this.runDir, 'logs'), { recursive: true });
     this.metrics = new MetricsCollector(this.events);
     if (opts.eventLog !== false) this.logger = new EventFileLogger(this.events, this.runDir);
+    // A subscriber like the logger: builds the trace from events, writes it on run.finished.
+    if (opts.trace !== false) new TraceRecorder(this.events, this.runDir);
     this.scheduler = new Scheduler(this, this.events, {
       concurrency: opts.concurrency ?? 8,
       injections: opts.injections ?? [],
