@@ -18,7 +18,7 @@ import { PACKAGE_ROOT } from '../src/paths.js';
 import { rng } from '../src/stress/workload.js';
 import { runScenario } from './lib/child.js';
 import { PEER_FAULTS, type PeerFault } from './lib/faults.js';
-import { REPAIR_PLAN, REPAIR_STEPS, tokensPerCall, type RepairStep } from './lib/repair.js';
+import { REPAIR_AGENTS, REPAIR_PLAN, REPAIR_STEPS, tokensPerCall, type RepairStep } from './lib/repair.js';
 import { mean, median, percentile, round } from './lib/stats.js';
 import type { RunReport } from '../src/observe/report.js';
 
@@ -79,7 +79,7 @@ async function perStep(faults: Partial<Record<RepairStep, PeerFault>>): Promise<
 async function agentos(faults: Partial<Record<RepairStep, PeerFault>>, runsDir: string): Promise<RunOutcome> {
   const inject = Object.entries(faults).flatMap(([id, f]) => ['--inject', `${REPAIR_STEPS.find((s) => s.id === id)!.agent}:${f}@1`]);
   const t0 = performance.now();
-  const res = await execa('node', [CLI, 'run', REPAIR_PLAN, ...inject, '--json', '--quiet', '--runs-dir', runsDir], { reject: false, timeout: 120_000 });
+  const res = await execa('node', [CLI, 'run', REPAIR_PLAN, '--agents', REPAIR_AGENTS, ...inject, '--json', '--quiet', '--runs-dir', runsDir], { reject: false, timeout: 120_000 });
   const ms = performance.now() - t0;
   const report = JSON.parse(res.stdout) as RunReport;
   const fixed = report.status === 'succeeded' && (report.tasks.find((t) => t.id === 'report')?.output as { fixed?: boolean } | undefined)?.fixed === true;

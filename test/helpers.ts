@@ -7,6 +7,8 @@ import { execa, type ResultPromise } from 'execa';
 export const ROOT = resolve(import.meta.dirname, '..');
 export const CLI = join(ROOT, 'dist/src/cli/main.js');
 export const FIXTURE_AGENTS = join(ROOT, 'test/fixtures/agents');
+/** The crash demo's small agents (planner, analyzer, patch_agent, ...), which its plan and the gated demo plan use. */
+export const CRASH_DEMO_AGENTS = join(ROOT, 'examples/crash-demo/agents');
 
 const tempDirs: string[] = [];
 

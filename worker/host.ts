@@ -77,6 +77,12 @@ function makeContext(task: TaskMessage): unknown {
     task: { id: task.taskId, attempt: task.attempt },
     /** Add a task to the running DAG: { id, agent, deps?, input? }. Rejects if the kernel refuses it. */
     spawn: (t: unknown) => syscall(task, 'task.spawn', t),
+    /** End tasks this task spawned (running ones are killed): cancel(ids, reason?). */
+    cancel: (tasks: unknown, reason?: string) => syscall(task, 'task.cancel', reason === undefined ? { tasks } : { tasks, reason }),
+    /** Wait for tasks: { tasks, until: 'all' | 'first', field? } -> { winner, tasks: [{ id, state, output, error }] }. */
+    wait: (args: unknown) => syscall(task, 'task.wait', args),
+    /** The configured model (kernel-side): chat({ messages, max_tokens?, temperature? }); rejects E_NO_LLM when none. */
+    llm: { chat: (args: unknown) => syscall(task, 'llm.chat', args) },
     agent: { name: agent, instance: Number(instance) },
     // ---- message bus: the kernel routes, stamps the sender and a per-pair sequence number ----
     /** Send to an agent name, an instance ('name#2') or a task id; resolves once queued (waits when the receiver's mailbox is full under 'block'). */
@@ -124,6 +130,22 @@ function makeContext(task: TaskMessage): unknown {
   };
 }
 
+/**
+ * A denial by Node's permission model (the agent's sandbox), found on the error or its causes: a message
+ * naming the denied access, or undefined for any other error.
+ */
+function accessDenied(err: unknown): string | undefined {
+  for (let e = err, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const d = e as { code?: unknown; permission?: unknown; resource?: unknown };
+    if (d.code === 'ERR_ACCESS_DENIED') {
+      const what = typeof d.permission === 'string' ? d.permission : 'access';
+      const where = typeof d.resource === 'string' && d.resource ? ` to ${d.resource}` : '';
+      return `sandbox: ${what} denied${where} (not allowed by the agent.yaml sandbox section)`;
+    }
+  }
+  return undefined;
+}
+
 async function runTask(handler: Handler, task: TaskMessage): Promise<void> {
   const base = { ag: BRAND, type: 'result', requestId: task.requestId, taskId: task.taskId } as const;
   let output: unknown;
@@ -132,7 +154,9 @@ async function runTask(handler: Handler, task: TaskMessage): Promise<void> {
     if (task.inject) await (await import('./faults.js')).commitFault(task.inject);
     output = await handler(task.input, makeContext(task));
   } catch (err) {
-    send({ ...base, ok: false, kind: 'exception', error: toWireError(err) });
+    const denied = accessDenied(err);
+    if (denied) send({ ...base, ok: false, kind: 'sandbox', error: { ...toWireError(err), message: denied } });
+    else send({ ...base, ok: false, kind: 'exception', error: toWireError(err) });
     return;
   }
   try {

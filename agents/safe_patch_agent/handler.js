@@ -1,5 +1,14 @@
-// Fallback: leaves the code alone and records why, so the workflow can still report.
-export default async function safePatch(_input, ctx) {
-  const analysis = ctx.deps.analyze;
-  return { before: analysis.expression, after: analysis.expression, cases: analysis.cases, note: 'fallback: no automatic patch' };
+// Fallback for patch_agent: the same search restricted to the simplest mutations and fewer candidates,
+// so a repair can still come out when the main patch agent keeps failing.
+import { searchRepair } from '../../dist/src/repair/index.js';
+
+export default async function safePatch(input, ctx) {
+  const base = ctx.deps.baseline;
+  if (base.ok) return { winner: null, note: 'the suite already passes', candidates: [], generated: 0, tried: 0, killed: { timeout: 0, memory: 0 }, cancelled: 0, model: { asked: false, proposals: 0, error: null } };
+  return searchRepair(
+    { ...input, maxCandidates: Math.min(12, input.maxCandidates ?? 12), testAgent: 'test_agent', prefix: 'safe', useModel: false, kinds: ['relational', 'arithmetic', 'logical', 'off_by_one'] },
+    ctx.deps.analyze,
+    base,
+    ctx,
+  );
 }

@@ -8,7 +8,8 @@ import { AgentRegistry } from '../config/registry.js';
 import { loadRunDir, replayPaced } from '../dashboard/replay.js';
 import { DashboardServer } from '../dashboard/server.js';
 import { InputError } from '../errors.js';
-import { BUILTIN_AGENTS } from '../paths.js';
+import { join } from 'node:path';
+import { BUILTIN_AGENTS, EXAMPLES } from '../paths.js';
 import { parseHost, parsePort, takeOptionalPort } from './port-flags.js';
 import { EXIT, installSignals, type Io } from './run-command.js';
 import { RunHost } from './run-host.js';
@@ -75,7 +76,9 @@ export async function dashboardCommand(argvIn: string[], io: Io): Promise<number
     return EXIT.ok;
   }
 
-  const registry = new AgentRegistry([BUILTIN_AGENTS, ...((values.agents as string[] | undefined) ?? [])]);
+  // Runs started from the page follow the crash demo's plan (CrashDemoPlanner), so its own small agents
+  // stand in for the built-in repair agents of the same names.
+  const registry = new AgentRegistry([BUILTIN_AGENTS, join(EXAMPLES, 'crash-demo', 'agents'), ...((values.agents as string[] | undefined) ?? [])]);
   const observers = await startObservers({ dashboard: port, metrics: metricsPort, host }, registry, io, () => runHost);
   const runHost: RunHost = new RunHost(
     { registry, runsDir: (values['runs-dir'] as string | undefined) ?? '.agentos/runs', concurrency: parsed.data.concurrency, sampleMs: 250, progress: io.out, dashboard: observers.dashboard, metrics: observers.metrics },

@@ -3,7 +3,8 @@
  * patch_agent crashes (abort) and test_agent hangs on their first attempts; the kernel recovers both.
  */
 import { join } from 'node:path';
-import { EXAMPLES } from '../paths.js';
+import { EXAMPLES, PACKAGE_ROOT } from '../paths.js';
+import { runGoal } from './goal-run.js';
 import { parseInjection } from './run-options.js';
 import { runCommand, type Io } from './run-command.js';
 
@@ -16,7 +17,8 @@ export async function crashDemo(args: string[], io: Io): Promise<number> {
   const { code } = await runCommand(
     {
       plan,
-      agents: [],
+      // The crash demo's own small agents (examples/crash-demo/agents) take precedence over the built-ins.
+      agents: [join(EXAMPLES, 'crash-demo', 'agents')],
       concurrency: 4,
       inject: [],
       injections: [parseInjection('patch_agent:crash@1'), parseInjection('test_agent:hang@1')],
@@ -26,6 +28,47 @@ export async function crashDemo(args: string[], io: Io): Promise<number> {
       sampleMs: 250,
       quiet: false,
     },
+    io,
+  );
+  return code;
+}
+
+/**
+ * `agentos demo`: the repair workflow on a copy of examples/buggy_math, with patch_agent crashing
+ * (abort) on its first attempt. The example itself is never modified.
+ */
+export async function repairDemo(args: string[], io: Io): Promise<number> {
+  io.out('AgentOS repair demo: every agent is a real child process; the kernel plans, schedules and supervises them.');
+  io.out('  planner -> test_agent (baseline + coverage) -> analyzer (fault localisation) -> patch_agent (mutation search,');
+  io.out('  one inserted test task per candidate) -> test_agent (verify) -> report_agent.  Fault injection: patch_agent aborts');
+  io.out('  on its first attempt; the kernel replaces the process and retries. Agents run sandboxed (Node permission');
+  io.out('  model), pass findings by direct message, broadcast and shared memory; the report agent gets a compressed context.');
+  io.out('');
+  const { code } = await runGoal(
+    {
+      goal: 'fix the failing tests in examples/buggy_math',
+      kind: 'repair',
+      repo: join(EXAMPLES, 'buggy_math'),
+      apply: false,
+      maxCandidates: 40,
+      agents: [],
+      injections: [parseInjection('patch_agent:crash@1')],
+      runsDir: '.agentos/runs',
+      concurrency: 4,
+      json: args.includes('--json'),
+      quiet: false,
+      sandbox: true,
+    },
+    io,
+  );
+  return code;
+}
+
+/** `agentos demo repo [PATH]`: a read-only scan (fan-out over top-level entries, then one report). */
+export async function repoDemo(args: string[], io: Io): Promise<number> {
+  const path = args.find((a) => !a.startsWith('-')) ?? PACKAGE_ROOT;
+  const { code } = await runGoal(
+    { goal: `scan ${path}`, kind: 'scan', repo: path, apply: false, maxCandidates: 1, agents: [], injections: [], runsDir: '.agentos/runs', concurrency: 4, json: args.includes('--json'), quiet: false, sandbox: true },
     io,
   );
   return code;

@@ -4,7 +4,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgentOSError, isInputError } from '../errors.js';
 import { PACKAGE_ROOT } from '../paths.js';
-import { crashDemo } from './demo.js';
+import { crashDemo, repairDemo, repoDemo } from './demo.js';
+import { GOAL_USAGE, parseGoalOptions, parseRepairOptions, REPAIR_USAGE } from './goal-options.js';
+import { runGoal } from './goal-run.js';
 import { kvDemo } from './demo-kv.js';
 import { messagesDemo } from './demo-messages.js';
 import { DASHBOARD_USAGE, dashboardCommand } from './dashboard-command.js';
@@ -18,8 +20,12 @@ const USAGE = `agentos — run multi-agent work as real processes
 
 usage:
   agentos run <plan.yaml> [options]   run a plan (agentos run --help for options)
+  agentos run --goal "TEXT"           plan a goal (repair, scan, report) and run it
+  agentos repair <repo> [options]     find and fix a bug that makes the repo's tests fail
   agentos stress --agents N --tasks M  N agent processes, M tasks, faults injected (agentos stress --help)
-  agentos demo                        the fault-injection crash demo
+  agentos demo                        the repair demo on a copy of examples/buggy_math
+  agentos demo repo [PATH]            a read-only scan of PATH (default: this package)
+  agentos demo crash                  the fault-injection crash demo
   agentos demo messages [--json]      the message bus: direct, pub/sub, broadcast, backpressure, restart
   agentos demo kv-cache [--agents N] [--json]   the copy-on-write KV-cache page store
   agentos dashboard [--run DIR]       the web dashboard: start runs from the page, or show a finished run
@@ -27,6 +33,10 @@ usage:
   agentos --version
 
 ${RUN_USAGE}
+
+${REPAIR_USAGE}
+
+${GOAL_USAGE}
 
 ${DASHBOARD_USAGE}
 
@@ -42,9 +52,10 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'run':
       if (rest.includes('--help') || rest.includes('-h')) {
-        io.out(RUN_USAGE);
+        io.out(`${RUN_USAGE}\n\n${GOAL_USAGE}`);
         return EXIT.ok;
       }
+      if (rest.some((a) => a === '--goal' || a.startsWith('--goal='))) return (await runGoal(parseGoalOptions(rest), io)).code;
       return (await runCommand(parseRunOptions(rest), io)).code;
     case 'stress':
       if (rest.includes('--help') || rest.includes('-h')) {
@@ -52,10 +63,21 @@ async function main(argv: string[]): Promise<number> {
         return EXIT.ok;
       }
       return stressCommand(parseStressOptions(rest), io);
-    case 'demo':
-      if (rest[0] === 'messages') return messagesDemo(rest.slice(1), io);
-      if (rest[0] === 'kv-cache') return kvDemo(rest.slice(1), io);
-      return crashDemo(rest, io);
+    case 'repair':
+      if (rest.includes('--help') || rest.includes('-h')) {
+        io.out(REPAIR_USAGE);
+        return EXIT.ok;
+      }
+      return (await runGoal(parseRepairOptions(rest), io)).code;
+    case 'demo': {
+      const [which, ...args] = rest;
+      if (which === 'crash') return crashDemo(args, io);
+      if (which === 'repo') return repoDemo(args, io);
+      if (which === 'messages') return messagesDemo(args, io);
+      if (which === 'kv-cache') return kvDemo(args, io);
+      if (which === undefined || which.startsWith('-')) return repairDemo(rest, io);
+      throw new AgentOSError('E_USAGE', `unknown demo '${which}': use agentos demo, agentos demo repo [PATH], agentos demo crash, messages or kv-cache`);
+    }
     case 'dashboard':
       if (rest.includes('--help') || rest.includes('-h')) {
         io.out(DASHBOARD_USAGE);

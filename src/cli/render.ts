@@ -64,10 +64,14 @@ function table(rows: string[][]): string[] {
 
 export function summary(report: RunReport): string[] {
   const out: string[] = [''];
+  // Tasks that never ran (cancelled or skipped before an attempt) are counted in one line, not listed.
+  const never = report.tasks.filter((t) => t.state === 'skipped' && t.attempts === 0);
+  const shown = never.length > 3 ? report.tasks.filter((t) => !never.includes(t)) : report.tasks;
   out.push(...table([
     ['TASK', 'AGENT', 'STATE', 'ATTEMPTS', 'SERVED BY', 'MS', 'FAILURES'],
-    ...report.tasks.map((t) => [t.id, t.agent, t.state, String(t.attempts), t.served_by ?? '-', t.duration_ms === null ? '-' : String(t.duration_ms), t.failures.map((f) => `#${f.attempt} ${f.kind}`).join(', ') || '-']),
+    ...shown.map((t) => [t.id, t.agent, t.state, String(t.attempts), t.served_by ?? '-', t.duration_ms === null ? '-' : String(t.duration_ms), t.failures.map((f) => `#${f.attempt} ${f.kind}`).join(', ') || '-']),
   ]));
+  if (shown.length < report.tasks.length) out.push(`(and ${never.length} tasks skipped before they started: ${never.slice(0, 3).map((t) => t.id).join(', ')}${never.length > 3 ? ', ...' : ''})`);
   out.push('');
   out.push(...table([
     ['AGENT', 'PIDS', 'RESTARTS', 'PEAK RSS MB', 'ATTEMPTS', 'TOKENS'],

@@ -53,6 +53,23 @@ export const agentSpecSchema = z
       .prefault({}),
     /** Limit for a new process to load its handler and report ready. @default 10000 */
     ready_timeout_ms: z.number().int().positive().default(10_000),
+    /**
+     * Run this agent under Node's permission model (docs/sandbox.md). Paths may use $PACKAGE, $RUN_DIR,
+     * $WORK, $OUT, $TMPDIR and relative paths (to agent.yaml). Absent: no sandbox.
+     */
+    sandbox: z
+      .object({
+        /** Readable paths (the package and the agent's directory are always readable). @default [] */
+        fs_read: z.array(z.string().min(1)).default([]),
+        /** Writable paths. @default [] */
+        fs_write: z.array(z.string().min(1)).default([]),
+        /** May start child processes. @default false */
+        child_process: z.boolean().default(false),
+        /** May start worker threads. @default false */
+        worker_threads: z.boolean().default(false),
+      })
+      .strict()
+      .optional(),
     /** Grace between SIGTERM and SIGKILL when the kernel ends a process. @default 500 */
     kill_grace_ms: z.number().int().min(0).default(500),
     /** Each instance's message-bus mailbox: at most `size` messages; what a full one does (see docs/messaging.md). */

@@ -110,6 +110,12 @@ export class AgentPool {
     const i = this.idle.indexOf(proc);
     if (i >= 0) this.idle.splice(i, 1);
     if (this.closing || proc.acb.state === 'exited') return;
+    if (proc.killedFor === 'cancelled') {
+      // The kernel ended it on purpose (its task was cancelled): replace it, but it is no crash and
+      // does not count against the restart intensity.
+      void this.spawn(slot);
+      return;
+    }
     // Restart intensity: count restarts in the sliding window.
     const now = performance.now();
     this.restarts++;

@@ -135,6 +135,11 @@ export class AgentProcess {
     return this.acb.pid;
   }
 
+  /** Why the kernel ended this process, if it did. */
+  get killedFor(): KillReason | undefined {
+    return this.killReason;
+  }
+
   get alive(): boolean {
     return this.acb.state !== 'exited' && this.acb.state !== 'crashed';
   }
@@ -342,7 +347,7 @@ export class AgentProcess {
     const expected = this.killReason === 'shutdown' && !this.pending;
     this.acb.state = expected ? 'exited' : 'crashed';
     this.acb.task = null;
-    this.exitOutcome = classifyExit({ code, signal, killReason: this.killReason, stderrTail: this.stderrTail }, this.pending?.timeoutMs ?? this.spec.timeout_ms, this.spec.memory_mb);
+    this.exitOutcome = classifyExit({ code, signal, killReason: this.killReason, stderrTail: this.stderrTail }, this.pending?.timeoutMs ?? this.spec.timeout_ms, this.acb.quota_mb);
     this.acb.exit = { code, signal, reason: this.killReason ?? this.exitOutcome.kind };
     const w = this.readyWaiter;
     if (w) {

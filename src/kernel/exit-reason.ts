@@ -4,7 +4,7 @@
  */
 import type { FailureKind } from '../protocol/messages.js';
 
-export type KillReason = 'timeout' | 'memory' | 'shutdown' | 'ready_timeout' | 'init_failed' | 'protocol';
+export type KillReason = 'timeout' | 'memory' | 'shutdown' | 'ready_timeout' | 'init_failed' | 'protocol' | 'cancelled';
 
 const HEAP_LIMIT = /JavaScript heap out of memory|Reached heap limit|Allocation failed - process out of memory|FatalProcessOutOfMemory/;
 
@@ -18,6 +18,7 @@ export interface ExitFacts {
 export function classifyExit(f: ExitFacts, timeoutMs: number, quotaMb: number): { kind: FailureKind; message: string } {
   const how = f.signal ? `killed by ${f.signal}` : `exited with code ${f.code}`;
   if (f.killReason === 'timeout') return { kind: 'timeout', message: `no result within ${timeoutMs} ms; process group terminated (${how})` };
+  if (f.killReason === 'cancelled') return { kind: 'cancelled', message: `task cancelled; process group terminated (${how})` };
   if (f.killReason === 'memory') return { kind: 'memory', message: `RSS over the ${quotaMb} MB quota; process killed (${how})` };
   if (HEAP_LIMIT.test(f.stderrTail)) return { kind: 'memory', message: `V8 heap limit reached (--max-old-space-size=${quotaMb}); process aborted (${how})` };
   const last = lastLine(f.stderrTail);

@@ -24,6 +24,13 @@ import { SyscallError, SyscallTable } from './syscalls.js';
 import { z } from 'zod';
 import { taskIdSchema } from '../config/plan.js';
 import type { AgentOSError } from '../errors.js';
+import { tmpdir } from 'node:os';
+import { PACKAGE_ROOT } from '../paths.js';
+import { llmConfigFromEnv, OpenAiChat } from '../llm/openai.js';
+import { registerLlmSyscall } from '../llm/syscall.js';
+import { ResourceMonitor, type MonitorOptions } from '../monitor/resource-monitor.js';
+import { sandboxFlags } from './sandbox.js';
+import { registerTaskSyscalls } from './task-syscalls.js';
 import { MessageBus } from '../bus/bus.js';
 import { registerBusSyscalls } from '../bus/syscalls.js';
 import { ContextManager } from '../context/manager.js';
@@ -33,7 +40,16 @@ import { KvOwners, registerKvSyscalls } from '../kvcache/syscalls.js';
 import type { Acb } from './acb.js';
 
 const spawnArgsSchema = z
-  .object({ id: taskIdSchema, agent: z.string().min(1), deps: z.array(taskIdSchema).default([]), input: z.unknown().optional() })
+  .object({
+    id: taskIdSchema,
+    agent: z.string().min(1),
+    deps: z.array(taskIdSchema).default([]),
+    input: z.unknown().optional(),
+    /** Per-task attempt limit; never above the agent's own timeout_ms. */
+    timeout_ms: z.number().int().positive().optional(),
+    /** Per-task memory quota (MiB) of the process tree; never above the agent's own memory_mb. */
+    memory_mb: z.number().int().min(16).optional(),
+  })
   .strict();
 
 export interface KernelOptions {
@@ -52,6 +68,14 @@ export interface KernelOptions {
   maxDynamicTasks?: number;
   /** Write events.jsonl. @default true */
   eventLog?: boolean;
+  /** Apply agent.yaml `sandbox:` sections (Node permission model). @default true */
+  sandbox?: boolean;
+  /** Extra sandbox path variables (PACKAGE, RUN_DIR, WORK, OUT, TMPDIR are set by the kernel). */
+  sandboxVars?: Record<string, string>;
+  /** Model client for `llm.chat`; undefined: from AGENTOS_LLM_* ; null: none. */
+  llm?: OpenAiChat | null;
+  /** Resource-aware concurrency between min and max; off when absent. */
+  monitor?: MonitorOptions;
   /** Write trace.json (Chrome Trace Event format) when the run finishes. @default true */
   trace?: boolean;
   /** KV-cache page store settings (block size, payload width, capacity, prefix caching). */
@@ -83,6 +107,9 @@ export class Kernel implements Executor {
   private wakeInterrupt: (() => void) | undefined;
   private readonly interrupted = new Promise<void>((resolve) => (this.wakeInterrupt = resolve));
   private shutdownP: Promise<void> | undefined;
+  /** Sandbox path variables of this run. */
+  readonly vars: Record<string, string>;
+  readonly monitor: ResourceMonitor | undefined;
   // The bus, the context manager and the KV store are made on first use: a run that never calls them
   // pays nothing for them on the dispatch path.
   private busP: MessageBus | undefined;
@@ -138,6 +165,25 @@ export class Kernel implements Executor {
         throw new SyscallError(e.code ?? 'E_INTERNAL', e.message);
       }
     });
+    registerTaskSyscalls(this.syscalls, this.scheduler, this.events);
+    const llmConfig = opts.llm === undefined ? llmConfigFromEnv() : undefined;
+    registerLlmSyscall(this.syscalls, opts.llm === undefined ? (llmConfig ? new OpenAiChat(llmConfig) : undefined) : (opts.llm ?? undefined), this.events);
+    this.vars = {
+      PACKAGE: PACKAGE_ROOT.replace(/\/+$/, ''),
+      RUN_DIR: this.runDir,
+      WORK: join(this.runDir, 'work'),
+      OUT: join(this.runDir, 'out'),
+      // The repository the run is about; a repair sets it to its working copy.
+      TARGET: join(this.runDir, 'work'),
+      TMPDIR: tmpdir(),
+      ...opts.sandboxVars,
+    };
+    mkdirSync(this.vars.WORK!, { recursive: true });
+    mkdirSync(this.vars.OUT!, { recursive: true });
+    if (opts.monitor) {
+      const s = this.scheduler;
+      this.monitor = new ResourceMonitor(this.events, () => s.concurrency, (n) => s.setConcurrency(n), opts.monitor);
+    }
     registerBusSyscalls(this.syscalls, () => this.bus);
     registerContextSyscalls(this.syscalls, () => this.context);
     registerKvSyscalls(this.syscalls, () => this.kv, this.kvOwners);
@@ -219,6 +265,7 @@ export class Kernel implements Executor {
           events: this.events,
           logDir: join(this.runDir, 'logs'),
           syscalls: this.syscalls,
+          nodeFlags: (s) => (this.opts.sandbox === false ? [] : sandboxFlags(s, this.vars)),
           ended: (acb) => this.processEnded(acb),
           track: (pgid) => reaper.track(pgid),
           untrack: (pgid) => reaper.untrack(pgid),
@@ -251,6 +298,7 @@ export class Kernel implements Executor {
     for (const a of agents) for (const s of this.chain(a)) names.add(s.name);
     await Promise.all([...names].map((n) => this.pool(n).start()));
     this.sampler.start();
+    await this.monitor?.start();
   }
 
   /** Run a checked plan to the end, or until interrupt(); ends every process and writes the report. */
@@ -263,7 +311,7 @@ export class Kernel implements Executor {
     await Promise.race([this.scheduler.done, this.interrupted]);
     if (this.interruptedBy) this.scheduler.settleInterrupted(this.events.now());
     await this.shutdown();
-    const status: RunStatus = this.interruptedBy ? 'interrupted' : [...this.scheduler.graph.tasks.values()].every((t) => t.state === 'succeeded') ? 'succeeded' : 'failed';
+    const status: RunStatus = this.interruptedBy ? 'interrupted' : [...this.scheduler.graph.tasks.values()].every((t) => t.state === 'succeeded' || t.cancelled) ? 'succeeded' : 'failed';
     const duration = Math.round(performance.now() - t0);
     this.events.emit({ type: 'run.finished', run_id: this.runId, status, duration_ms: duration });
     const report = this.report(plan.name, status, duration);
@@ -299,6 +347,7 @@ export class Kernel implements Executor {
   shutdown(): Promise<void> {
     this.shutdownP ??= (async () => {
       this.sampler.stop();
+      this.monitor?.stop();
       // What is still in a mailbox now is never received: dead letters. Waiting receivers get null.
       this.busP?.close();
       // The KV figures at their fullest are kept for the report: every page is freed as processes end.
@@ -327,6 +376,7 @@ export class Kernel implements Executor {
       tasks: tasks.map(taskReport),
       agents: agentReports(this.table.all(), restarts, tokens, open),
       processes: this.table.all().map((a) => ({ ...a })),
+      resources: this.monitor ? { samples: this.monitor.samples, decisions: this.monitor.decisions } : undefined,
       metrics: {
         ...this.metrics.snapshot(),
         tasks: { total: tasks.length, succeeded: count('succeeded'), failed: count('failed'), skipped: count('skipped') },

@@ -2,11 +2,38 @@
  * Reads RSS and CPU of every live agent process in one batched pidusage call per tick and kills any
  * process over its memory quota (SIGKILL; the attempt fails with kind `memory`).
  */
+import { readFileSync } from 'node:fs';
 import pidusage from 'pidusage';
 import type { EventLog } from '../observe/events.js';
 import type { AgentProcess } from './agent-process.js';
 
 const MB = 1024 * 1024;
+
+/**
+ * Pids of a process's descendants (Linux /proc; elsewhere none). An agent's quota covers the tools it
+ * starts (a test run, a compiler): their memory is the agent's work, and they die with its group anyway.
+ */
+export function descendantPids(pid: number, limit = 256): number[] {
+  const out: number[] = [];
+  const stack = [pid];
+  while (stack.length > 0 && out.length < limit) {
+    const p = stack.pop()!;
+    let text: string;
+    try {
+      text = readFileSync(`/proc/${p}/task/${p}/children`, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const c of text.split(' ')) {
+      const n = Number(c);
+      if (n > 0) {
+        out.push(n);
+        stack.push(n);
+      }
+    }
+  }
+  return out;
+}
 
 export class QuotaSampler {
   private timer: NodeJS.Timeout | undefined;
@@ -47,17 +74,17 @@ export class QuotaSampler {
     const t0 = performance.now();
     try {
       // maxage: pidusage keeps one open /proc handle per pid until its entry expires; a short expiry closes
-      // the handles of dead agents soon instead of after pidusage's default minute.
-      const stats = await pidusage(
-        procs.map((p) => p.pid),
-        { maxage: this.handleMaxAgeMs },
-      );
+      // the handles of dead agents (and their children) soon instead of after pidusage's default minute.
+      const trees = new Map(procs.map((p) => [p.pid, descendantPids(p.pid)]));
+      const stats = await pidusage([...procs.map((p) => p.pid), ...[...trees.values()].flat()], { maxage: this.handleMaxAgeMs });
       const samples: Array<{ agent: string; instance: number; pid: number; rss_mb: number; cpu: number }> = [];
       for (const p of procs) {
         const s = stats[p.pid];
         if (!s || !p.alive) continue; // exited between listing and reading
         const acb = p.acb;
-        acb.rss_mb = Math.round((s.memory / MB) * 10) / 10;
+        let bytes = s.memory;
+        for (const c of trees.get(p.pid) ?? []) bytes += stats[c]?.memory ?? 0;
+        acb.rss_mb = Math.round((bytes / MB) * 10) / 10;
         acb.cpu = Math.round(s.cpu * 10) / 10;
         if (acb.rss_mb > acb.peak_rss_mb) acb.peak_rss_mb = acb.rss_mb;
         samples.push({ agent: acb.agent, instance: acb.instance, pid: p.pid, rss_mb: acb.rss_mb, cpu: acb.cpu });

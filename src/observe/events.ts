@@ -30,6 +30,11 @@ export type KernelEvent =
   | { type: 'quota.exceeded'; agent: string; instance: number; pid: number; rss_mb: number; quota_mb: number }
   | { type: 'ipc.rejected'; agent: string; instance: number; pid: number; reason: string }
   | { type: 'ipc.garbage'; message: string }
+  | { type: 'task.cancelled'; task: string; by: string; reason: string }
+  | { type: 'llm.usage'; agent: string; pid: number; task: string; model: string; tokens: number }
+  | { type: 'llm.error'; agent: string; task: string; code: string; message: string }
+  | { type: 'monitor.sample'; cpu: number; mem_free_mb: number; concurrency: number }
+  | { type: 'monitor.decision'; from: number; to: number; reason: string }
   | { type: 'bus.dropped'; to: string; from: string; seq: number; reason: string; policy: 'reject' | 'drop_oldest' }
   | { type: 'bus.blocked'; to: string; from: string; seq: number; depth: number }
   | { type: 'bus.dead_letter'; to: string; from: string; seq: number; reason: string }

@@ -49,6 +49,8 @@ export interface RunReport {
   tasks: TaskReport[];
   agents: AgentReport[];
   processes: Acb[];
+  /** Resource monitor samples and concurrency decisions, when the monitor ran. */
+  resources?: { samples: Array<{ t: number; cpu: number; mem_free_mb: number; concurrency: number }>; decisions: Array<{ t: number; from: number; to: number; reason: string }> } | undefined;
   metrics: RunMetrics & { tasks: Record<string, number> };
   /** Message bus figures and dead letters (present when an agent used the bus). */
   bus?: BusReport;
@@ -85,8 +87,10 @@ export function agentReports(acbs: readonly Acb[], restarts: Map<string, number>
     r.pids.push(a.pid);
     r.peak_rss_mb = Math.max(r.peak_rss_mb, a.peak_rss_mb);
     r.attempts_served += a.served;
+    r.tokens += a.tokens_used ?? 0;
   }
-  for (const r of by.values()) r.tokens = r.attempts_served * (tokensPerCall.get(r.name) ?? 0);
+  // Declared cost per call plus what model endpoints reported (llm.chat usage).
+  for (const r of by.values()) r.tokens += r.attempts_served * (tokensPerCall.get(r.name) ?? 0);
   return [...by.values()];
 }
 

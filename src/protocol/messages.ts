@@ -9,7 +9,7 @@
 export const BRAND = 1 as const;
 
 /** Failure kinds of one attempt: a closed set, extended only on purpose. */
-export const FAILURE_KINDS = ['crash', 'timeout', 'memory', 'exception', 'invalid_output', 'token_quota'] as const;
+export const FAILURE_KINDS = ['crash', 'timeout', 'memory', 'exception', 'invalid_output', 'token_quota', 'sandbox', 'cancelled'] as const;
 export type FailureKind = (typeof FAILURE_KINDS)[number];
 
 /** Faults that `--inject` makes the real child commit. */
@@ -84,7 +84,8 @@ export interface TaskErrorMessage {
   requestId: string;
   taskId: string;
   ok: false;
-  kind: 'exception' | 'invalid_output';
+  /** `sandbox`: the handler was denied an access by Node's permission model (ERR_ACCESS_DENIED). */
+  kind: 'exception' | 'invalid_output' | 'sandbox';
   error: WireError;
 }
 

@@ -33,7 +33,7 @@ export const agentMessageSchema = z.discriminatedUnion('type', [
       requestId: z.string().min(1).max(200),
       taskId: z.string().min(1).max(500),
       ok: z.literal(false),
-      kind: z.enum(['exception', 'invalid_output']),
+      kind: z.enum(['exception', 'invalid_output', 'sandbox']),
       error: wireError,
     }),
   ]),

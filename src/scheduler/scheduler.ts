@@ -55,6 +55,13 @@ export class Scheduler {
   private requestSeq = 0;
   private readonly sleepers = new Set<() => void>();
   private readonly finishWaiters = new Map<string, Array<(rec: TaskRecord) => void>>();
+  /** The process running each task's current attempt (so a cancel can end it). */
+  private readonly running = new Map<string, AgentProcess>();
+  /** Called whenever a task reaches a terminal state (task.wait uses it). */
+  private readonly terminalListeners = new Set<(rec: TaskRecord) => void>();
+  private baseConcurrency: number;
+  /** Attempts blocked in task.wait; each lends its global slot (see park()). */
+  private parked = 0;
   private doneResolve: (() => void) | undefined;
   readonly done: Promise<void>;
 
@@ -64,6 +71,7 @@ export class Scheduler {
     private readonly opts: SchedulerOptions,
   ) {
     this.queue = new PQueue({ concurrency: opts.concurrency });
+    this.baseConcurrency = opts.concurrency;
     this.done = new Promise<void>((resolve) => (this.doneResolve = resolve));
   }
 
@@ -86,16 +94,67 @@ export class Scheduler {
   }
 
   /** Add one task while the run goes on. Throws AgentOSError (nothing changes) on bad input. */
-  addDynamic(t: { id: string; agent: string; deps?: string[]; input?: unknown }, _by?: string): TaskRecord {
+  addDynamic(t: { id: string; agent: string; deps?: string[]; input?: unknown; timeout_ms?: number | undefined; memory_mb?: number | undefined }, by?: string): TaskRecord {
     const deps = t.deps ?? [];
     if (this.interrupted) throw new AgentOSError('E_USAGE', `run is stopping; task '${t.id}' not added`);
     if (this.dynamicAdded >= this.opts.maxDynamicTasks) throw new AgentOSError('E_USAGE', `run may add at most ${this.opts.maxDynamicTasks} tasks`);
     if (this.graph.get(t.id)) throw new AgentOSError('E_DUPLICATE_TASK', `duplicate task id '${t.id}'`);
+    // A new task can only depend on tasks already in the graph, so the only cycle it can close is itself.
+    if (deps.includes(t.id)) throw new AgentOSError('E_CYCLE', `task '${t.id}' depends on itself`);
     if (!this.exec.hasAgent(t.agent)) throw new AgentOSError('E_UNKNOWN_AGENT', `unknown agent '${t.agent}'`);
     for (const d of deps) if (!this.graph.get(d)) throw new AgentOSError('E_UNKNOWN_DEPENDENCY', `task '${t.id}' depends on unknown task '${d}'`);
     this.exec.chain(t.agent); // validates the agent and its fallbacks before anything changes
     this.dynamicAdded++;
-    return this.insert({ ...t, deps }, true);
+    return this.insert({ ...t, deps }, true, by ?? null);
+  }
+
+  /**
+   * Cancel a task: a pending or ready one is skipped at once; a running one has its process group
+   * terminated (the pool replaces the process without counting a restart) and ends `skipped` with
+   * reason `cancelled`. Its dependents are skipped. Returns false when the task had already ended.
+   */
+  cancel(id: string, reason = 'cancelled'): boolean {
+    const rec = this.graph.get(id);
+    if (!rec || isTerminal(rec.state)) return false;
+    rec.cancelled = true;
+    rec.error = { kind: 'cancelled', message: reason };
+    this.setState(rec, 'skipped', { reason: `cancelled: ${reason}` });
+    this.onTerminal(rec);
+    this.running.get(id)?.terminate('cancelled');
+    return true;
+  }
+
+  /** The configured concurrency (attempts running at once, not counting attempts parked in task.wait). */
+  get concurrency(): number {
+    return this.baseConcurrency;
+  }
+
+  /** Change the concurrency at run time (the resource monitor does). */
+  setConcurrency(n: number): void {
+    this.baseConcurrency = Math.max(1, Math.floor(n));
+    this.queue.concurrency = this.baseConcurrency + this.parked;
+  }
+
+  /**
+   * An attempt blocks in task.wait for other tasks: lend its global slot to them until it resumes, so a
+   * waiting search can never starve its own candidates (even at concurrency 1). Returns the resume call.
+   */
+  park(): () => void {
+    this.parked++;
+    this.queue.concurrency = this.baseConcurrency + this.parked;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.parked--;
+      this.queue.concurrency = this.baseConcurrency + this.parked;
+    };
+  }
+
+  /** Subscribe to tasks reaching a terminal state; returns the unsubscribe function. */
+  onTaskTerminal(listener: (rec: TaskRecord) => void): () => void {
+    this.terminalListeners.add(listener);
+    return () => this.terminalListeners.delete(listener);
   }
 
   /** Stop dispatching; running attempts are ended by the kernel's shutdown. */
@@ -118,8 +177,10 @@ export class Scheduler {
     this.checkDone();
   }
 
-  private insert(t: { id: string; agent: string; deps: string[]; input?: unknown }, dynamic: boolean): TaskRecord {
-    const rec = this.graph.add(t, dynamic);
+  private insert(t: { id: string; agent: string; deps: string[]; input?: unknown; timeout_ms?: number | undefined; memory_mb?: number | undefined }, dynamic: boolean, spawnedBy: string | null = null): TaskRecord {
+    const rec = this.graph.add(t, dynamic, spawnedBy);
+    rec.timeoutMs = t.timeout_ms ?? null;
+    rec.memoryMb = t.memory_mb ?? null;
     this.events.emit({ type: 'task.added', task: rec.id, agent: rec.agent, deps: rec.deps, dynamic });
     const blocker = this.graph.blockedBy(rec);
     if (blocker) this.skip(rec, blocker);
@@ -162,6 +223,13 @@ export class Scheduler {
       this.finishWaiters.delete(rec.id);
       for (const w of waiters) w(rec);
     }
+    for (const l of [...this.terminalListeners]) {
+      try {
+        l(rec);
+      } catch {
+        // a listener's bug must not stop the scheduler
+      }
+    }
     for (const id of rec.dependents) {
       const dep = this.graph.get(id)!;
       if (dep.state !== 'pending') continue;
@@ -202,6 +270,11 @@ export class Scheduler {
 
   /** One attempt on a reserved process, inside a global slot. Resolves true when the task succeeded. */
   private async attempt(rec: TaskRecord, spec: AgentSpec, proc: AgentProcess, agentAttempt: number): Promise<boolean> {
+    if (rec.cancelled) {
+      // Cancelled while waiting for a slot: never start the attempt.
+      this.exec.pool(spec.name).release(proc);
+      return false;
+    }
     const attempt = ++rec.attempts;
     const where = { agent: spec.name, attempt, pid: proc.pid, instance: proc.acb.instance };
     if (rec.state === 'ready') this.setState(rec, 'running', where);
@@ -209,9 +282,15 @@ export class Scheduler {
     const inject = this.injectionFor(rec.id, attempt, spec.name, agentAttempt);
     if (inject) this.events.emit({ type: 'fault.injected', task: rec.id, agent: spec.name, attempt, fault: inject });
     const msg = { ag: BRAND, type: 'task', requestId: `r${++this.requestSeq}`, taskId: rec.id, attempt, input: rec.input, deps: this.graph.depOutputs(rec), inject } as const;
-    const outcome = await proc.run(msg, spec.timeout_ms);
+    this.running.set(rec.id, proc);
+    // A task may ask for a tighter time limit and memory quota than its agent's (ctx.spawn); the quota
+    // sampler reads the quota from the ACB.
+    proc.acb.quota_mb = rec.memoryMb === null ? spec.memory_mb : Math.min(rec.memoryMb, spec.memory_mb);
+    const outcome = await proc.run(msg, rec.timeoutMs === null ? spec.timeout_ms : Math.min(rec.timeoutMs, spec.timeout_ms));
+    this.running.delete(rec.id);
+    proc.acb.quota_mb = spec.memory_mb;
     this.exec.pool(spec.name).release(proc);
-    if (this.interrupted) return false;
+    if (this.interrupted || rec.cancelled) return false;
     if (outcome.ok) {
       if (spec.token_budget !== undefined) await this.exec.settled?.(spec.name, rec.id, proc.acb, outcome.output);
       rec.output = outcome.output;
@@ -238,7 +317,7 @@ export class Scheduler {
           this.events.emit({ type: 'task.retry', task: rec.id, agent: spec.name, attempt: rec.attempts + 1, delay_ms: delay });
           await this.sleep(delay);
         }
-        if (this.interrupted) return;
+        if (this.interrupted || rec.cancelled) return;
         const refusal = this.exec.admit?.(spec.name);
         if (refusal !== undefined) {
           // Budget spent: retrying this agent is pointless; the fallback (if any) takes over.
@@ -257,17 +336,19 @@ export class Scheduler {
           rec.error = { kind: 'crash', message: (err as Error).message };
           break;
         }
-        if (this.interrupted) {
+        if (this.interrupted || rec.cancelled) {
           pool.release(proc);
           return;
         }
         // The attempt holds a global slot from its start until its outcome is recorded, so the event
         // order never shows more attempts running than the concurrency allows.
         const succeeded = await this.queue.add(() => this.attempt(rec, spec, proc, agentAttempt));
-        if (succeeded || this.interrupted) return;
+        if (succeeded || this.interrupted || rec.cancelled) return;
+        // A sandbox denial is the agent's configuration speaking: another attempt would be denied again.
+        if (rec.failures[rec.failures.length - 1]?.kind === 'sandbox') break;
       }
     }
-    if (this.interrupted) return;
+    if (this.interrupted || rec.cancelled) return;
     if (rec.state === 'ready') this.setState(rec, 'running', { agent: rec.agent, reason: 'no process available' });
     rec.error ??= { kind: 'crash', message: 'no attempt could be made' };
     this.setState(rec, 'failed', { agent: rec.agent, reason: rec.error.message });

@@ -27,6 +27,14 @@ export interface TaskRecord {
   deps: string[];
   input: unknown;
   dynamic: boolean;
+  /** The task whose handler added this one (ctx.spawn); null for plan tasks. */
+  spawnedBy: string | null;
+  /** Set by Scheduler.cancel(): the task ends `skipped` with reason `cancelled`, whatever it was doing. */
+  cancelled: boolean;
+  /** Attempt time limit of this task (ctx.spawn timeout_ms), capped by the agent's; null: the agent's. */
+  timeoutMs: number | null;
+  /** Memory quota of this task's attempts (ctx.spawn memory_mb), capped by the agent's; null: the agent's. */
+  memoryMb: number | null;
   state: TaskState;
   attempts: number;
   served_by: string | null;
@@ -70,13 +78,17 @@ export class TaskGraph {
   }
 
   /** Add a task whose deps are already in the graph. Returns it; its state tells whether it is ready. */
-  add(spec: { id: string; agent: string; deps: string[]; input?: unknown }, dynamic: boolean): TaskRecord {
+  add(spec: { id: string; agent: string; deps: string[]; input?: unknown }, dynamic: boolean, spawnedBy: string | null = null): TaskRecord {
     const rec: TaskRecord = {
       id: spec.id,
       agent: spec.agent,
       deps: [...spec.deps],
       input: spec.input ?? null,
       dynamic,
+      spawnedBy,
+      cancelled: false,
+      timeoutMs: null,
+      memoryMb: null,
       state: 'pending',
       attempts: 0,
       served_by: null,

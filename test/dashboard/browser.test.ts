@@ -4,7 +4,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { RunReport } from '../../src/observe/report.js';
-import { cleanupTempDirs, expectAllGone, FIXTURE_AGENTS, readJson, ROOT, runPids, tempDir } from '../helpers.js';
+import { cleanupTempDirs, expectAllGone, CRASH_DEMO_AGENTS, FIXTURE_AGENTS, readJson, ROOT, runPids, tempDir } from '../helpers.js';
 import { gatedDemoPlan, parseProm, startWatched, sum } from '../observe/live.js';
 import { ARTIFACTS, chromiumPids, launchBrowser } from './browser.js';
 
@@ -35,7 +35,7 @@ describe('the dashboard in a real Chromium', { timeout: 120_000 }, () => {
   it('follows a live run with fault injection: tasks, retry, process table; a reload mid-run gets the state back', async () => {
     const { dir, plan, gate } = gatedDemoPlan({ spawn: 'audit' });
     const runsDir = join(dir, 'runs');
-    const cli = startWatched(['run', plan, '--agents', FIXTURE_AGENTS, '--inject', 'patch_agent:crash@1', '--inject', 'test_agent:hang@1', '--runs-dir', runsDir, '--dashboard', '0']);
+    const cli = startWatched(['run', plan, '--agents', CRASH_DEMO_AGENTS, '--agents', FIXTURE_AGENTS, '--inject', 'patch_agent:crash@1', '--inject', 'test_agent:hang@1', '--runs-dir', runsDir, '--dashboard', '0']);
     const url = (await cli.waitLine(DASHBOARD_LINE))[1]!;
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/); // loopback: no token
     const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });

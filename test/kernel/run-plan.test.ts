@@ -10,7 +10,7 @@ describe('agentos run: the crash demo plan', () => {
     const dir = tempDir();
     const reportFile = join(dir, 'report.json');
     const res = await runCli([
-      'run', join(ROOT, 'examples/crash-demo/plan.yaml'),
+      'run', join(ROOT, 'examples/crash-demo/plan.yaml'), '--agents', join(ROOT, 'examples/crash-demo/agents'),
       '--inject', 'patch_agent:crash@1', '--inject', 'test_agent:hang@1',
       '--runs-dir', join(dir, 'runs'), '--report', reportFile,
     ]);

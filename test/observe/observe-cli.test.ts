@@ -6,7 +6,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunReport } from '../../src/observe/report.js';
 import type { ControlReply } from '../../src/control/protocol.js';
-import { cleanupTempDirs, expectAllGone, FIXTURE_AGENTS, readJson, runCli, runPids, tempDir } from '../helpers.js';
+import { cleanupTempDirs, expectAllGone, CRASH_DEMO_AGENTS, FIXTURE_AGENTS, readJson, runCli, runPids, tempDir } from '../helpers.js';
 import { gatedDemoPlan, parseProm, startWatched, sum } from './live.js';
 import { checkNesting, traceFileSchema } from './trace-schema.js';
 
@@ -31,7 +31,7 @@ describe('watching a live run from outside: agentos ps / top, --metrics, trace.j
   it('lists the live processes, serves metrics mid-run, writes a valid trace, and cleans up', async () => {
     const { dir, plan, gate } = gatedDemoPlan();
     const runsDir = join(dir, 'runs');
-    const cli = startWatched(['run', plan, '--agents', FIXTURE_AGENTS, '--inject', 'patch_agent:crash@1', '--runs-dir', runsDir, '--metrics', '0']);
+    const cli = startWatched(['run', plan, '--agents', CRASH_DEMO_AGENTS, '--agents', FIXTURE_AGENTS, '--inject', 'patch_agent:crash@1', '--runs-dir', runsDir, '--metrics', '0']);
     const metricsUrl = (await cli.waitLine(/^metrics: (http:\/\/127\.0\.0\.1:\d+\/metrics)$/))[1]!;
 
     // --- agentos ps while the run waits at the gate ---
@@ -118,7 +118,7 @@ describe('watching a live run from outside: agentos ps / top, --metrics, trace.j
   it('Ctrl-C mid-run with the dashboard: interrupted report and trace, exit 130, socket and processes gone', async () => {
     const { dir, plan } = gatedDemoPlan();
     const runsDir = join(dir, 'runs');
-    const cli = startWatched(['run', plan, '--agents', FIXTURE_AGENTS, '--runs-dir', runsDir, '--dashboard', '0']);
+    const cli = startWatched(['run', plan, '--agents', CRASH_DEMO_AGENTS, '--agents', FIXTURE_AGENTS, '--runs-dir', runsDir, '--dashboard', '0']);
     const url = (await cli.waitLine(/^dashboard: (http:\/\/127\.0\.0\.1:\d+\/)$/))[1]!;
     const gateRunning = async (): Promise<boolean> => {
       const state = (await (await fetch(new URL('/api/state', url))).json()) as { tasks: Array<{ id: string; state: string }> } | null;
@@ -156,8 +156,8 @@ describe('watching a live run from outside: agentos ps / top, --metrics, trace.j
     const busy = createServer();
     await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
     const taken = (busy.address() as AddressInfo).port;
-    cases.push([['run', plan, '--agents', FIXTURE_AGENTS, '--dashboard', String(taken)], /cannot listen: the port is in use/]);
-    cases.push([['run', plan, '--agents', FIXTURE_AGENTS, '--metrics', String(taken)], /cannot listen: the port is in use/]);
+    cases.push([['run', plan, '--agents', CRASH_DEMO_AGENTS, '--agents', FIXTURE_AGENTS, '--dashboard', String(taken)], /cannot listen: the port is in use/]);
+    cases.push([['run', plan, '--agents', CRASH_DEMO_AGENTS, '--agents', FIXTURE_AGENTS, '--metrics', String(taken)], /cannot listen: the port is in use/]);
     // three at a time: each is a node start-up, and the machine has two cores
     const results: Awaited<ReturnType<typeof runCli>>[] = [];
     for (let i = 0; i < cases.length; i += 3) results.push(...(await Promise.all(cases.slice(i, i + 3).map(([args]) => runCli(args)))));
