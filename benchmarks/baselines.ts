@@ -45,7 +45,7 @@ export interface BaselineRow {
 }
 
 function timeoutOf(agent: string): number {
-  const y = parse(readFileSync(join(PACKAGE_ROOT, 'agents', agent, 'agent.yaml'), 'utf8')) as { timeout_ms?: number };
+  const y = parse(readFileSync(join(REPAIR_AGENTS, agent, 'agent.yaml'), 'utf8')) as { timeout_ms?: number };
   return y.timeout_ms ?? 30_000;
 }
 
