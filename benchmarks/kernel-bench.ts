@@ -32,34 +32,23 @@ function log(msg: string): void {
   process.stderr.write(`${msg}\n`);
 }
 
-async function rawIpc(): Promise<{ rtt: number; forkReady: number[]; rssMb: number }> {
-  const forkReady: number[] = [];
-  let rssMb = 0;
-  for (let i = 0; i < N_FORK; i++) {
-    const t0 = performance.now();
-    const child = fork(BARE_CHILD, [], { serialization: 'json', stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+async function rawIpc(): Promise<{ rtt: number; rssMb: number }> {
+  const child = fork(BARE_CHILD, [], { serialization: 'json', stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  await new Promise<void>((resolve) => child.once('message', () => resolve()));
+  const rtts: number[] = [];
+  const payload = { type: 'task', requestId: 'r1', taskId: 'bench', attempt: 1, input: { n: 1 }, deps: {} };
+  for (let j = 0; j < N_RTT; j++) {
+    const s = performance.now();
+    child.send(payload);
     await new Promise<void>((resolve) => child.once('message', () => resolve()));
-    forkReady.push(performance.now() - t0);
-    if (i === N_FORK - 1) {
-      const rtts: number[] = [];
-      const payload = { type: 'task', requestId: 'r1', taskId: 'bench', attempt: 1, input: { n: 1 }, deps: {} };
-      for (let j = 0; j < N_RTT; j++) {
-        const s = performance.now();
-        child.send(payload);
-        await new Promise<void>((resolve) => child.once('message', () => resolve()));
-        rtts.push((performance.now() - s) * 1000);
-      }
-      // RSS after the same number of round trips the agent serves below, once start-up and traffic settled
-      await new Promise((r) => setTimeout(r, 300));
-      rssMb = (await pidusage(child.pid!)).memory / 2 ** 20;
-      child.disconnect();
-      await new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      return { rtt: median(rtts), forkReady, rssMb };
-    }
-    child.kill('SIGKILL');
-    await new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    rtts.push((performance.now() - s) * 1000);
   }
-  throw new Error('unreachable');
+  // RSS after the same number of round trips the agent serves below, once traffic settled
+  await new Promise((r) => setTimeout(r, 300));
+  const rssMb = (await pidusage(child.pid!)).memory / 2 ** 20;
+  child.disconnect();
+  await new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return { rtt: median(rtts), rssMb };
 }
 
 function newKernel(runsDir: string, concurrency = 8): Kernel {
@@ -85,15 +74,48 @@ async function kernelTaskRtt(runsDir: string): Promise<{ median: number; p95: nu
   return { median: median(rtts), p95: quantile(rtts, 0.95), agentRssMb };
 }
 
-async function agentForkReady(runsDir: string): Promise<number[]> {
-  const out: number[] = [];
+/** One bare fork -> ready of a plain node child (the yardstick). */
+async function bareForkReady(): Promise<number> {
+  const t0 = performance.now();
+  const child = fork(BARE_CHILD, [], { serialization: 'json', stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  await new Promise<void>((resolve) => child.once('message', () => resolve()));
+  const ms = performance.now() - t0;
+  child.kill('SIGKILL');
+  await new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return ms;
+}
+
+/**
+ * Bare fork and agent fork, alternated one by one so both see the same machine load (a shared machine
+ * drifts by tens of ms between two separate series). The agent side is a replacement process in a
+ * running kernel (its reaper already up, as on every restart): the previous agent is SIGKILLed and the
+ * replacement's spawn -> ready is read from its ACB.
+ */
+async function forkReadyPairs(runsDir: string): Promise<{ bare: number[]; agent: number[] }> {
+  const registry = new AgentRegistry([AGENTS]);
+  Object.assign(registry.get('noop'), { restart: { max_restarts: 10_000, window_ms: 1_000 } });
+  const k = new Kernel({ registry, runsDir, sampleIntervalMs: 60_000 });
+  await k.start(['noop']);
+  const bare: number[] = [];
+  const agent: number[] = [];
   for (let i = 0; i < N_FORK; i++) {
-    const k = newKernel(runsDir);
-    await k.start(['noop']);
-    out.push(k.table.all()[0]!.ready_ms!);
-    await k.shutdown();
+    bare.push(await bareForkReady());
+    const old = k.table.live()[0]!;
+    const spawned = k.table.all().length;
+    process.kill(old.pid, 'SIGKILL');
+    await new Promise<void>((resolve) => {
+      const check = (): void => {
+        const next = k.table.all()[spawned];
+        if (next && next.ready_ms !== null) {
+          agent.push(next.ready_ms);
+          resolve();
+        } else setTimeout(check, 2);
+      };
+      check();
+    });
   }
-  return out;
+  await k.shutdown();
+  return { bare, agent };
 }
 
 async function crashToRetry(runsDir: string, instances: number): Promise<number[]> {
@@ -147,8 +169,9 @@ async function main(): Promise<void> {
     const raw = await rawIpc();
     log('task round trip through the kernel...');
     const task = await kernelTaskRtt(runsDir);
-    log('agent fork -> ready...');
-    const agentReady = await agentForkReady(runsDir);
+    log('bare fork -> ready and agent fork -> ready, alternated...');
+    const forks = await forkReadyPairs(runsDir);
+    const agentReady = forks.agent;
     log('crash -> retry (respawn path, then warm spare)...');
     const crash1 = await crashToRetry(runsDir, 1);
     const crash2 = await crashToRetry(runsDir, 2);
@@ -162,7 +185,7 @@ async function main(): Promise<void> {
       raw_ipc_rtt_us: round(raw.rtt),
       task_rtt_us: round(task.median),
       task_rtt_p95_us: round(task.p95),
-      bare_fork_ready_ms: round(median(raw.forkReady)),
+      bare_fork_ready_ms: round(median(forks.bare)),
       agent_fork_ready_ms: round(median(agentReady)),
       crash_to_retry_ms: round(median(crash1)),
       crash_to_retry_spare_ms: round(median(crash2)),
@@ -172,7 +195,7 @@ async function main(): Promise<void> {
       agent_rss_mb: round(task.agentRssMb),
       ratios: {
         task_vs_raw_ipc: round(task.median / raw.rtt, 2),
-        agent_vs_bare_fork: round(median(agentReady) / median(raw.forkReady), 2),
+        agent_vs_bare_fork: round(median(agentReady) / median(forks.bare), 2),
         crash_retry_vs_agent_fork: round(median(crash1) / median(agentReady), 2),
         agent_vs_bare_rss: round(task.agentRssMb / raw.rssMb, 2),
       },
