@@ -29,7 +29,7 @@ export function expandPath(path: string, vars: Readonly<Record<string, string>>,
 
 /**
  * Drop paths inside another listed path. Besides being redundant they trip Node 20's permission tree:
- * granting both /a/work and /a/work/repo denies access to /a/work itself.
+ * granting both /a/data and /a/data/repo denies access to /a/data itself.
  */
 export function outermost(paths: Iterable<string>): string[] {
   const list = [...new Set([...paths].map((p) => p.replace(/\/+$/, '') || '/'))].sort();

@@ -80,6 +80,6 @@ describe('tool sandbox (Node permission model from agent.yaml)', () => {
   });
 
   it('grants only the outermost of nested paths (Node 20 denies a granted parent of a granted child)', () => {
-    expect(outermost(['/a/work/repo', '/a/work', '/b', '/a/workshop/'])).toEqual(['/a/work', '/a/workshop', '/b']);
+    expect(outermost(['/a/data/repo', '/a/data', '/b', '/a/datastore/'])).toEqual(['/a/data', '/a/datastore', '/b']);
   });
 });
