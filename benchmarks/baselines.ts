@@ -118,7 +118,7 @@ export async function runBaselines(opts: { runs: number; rates: number[]; log: (
       }
       rows.push(row('single process', 'one node process runs all 5 steps; thrown errors retried in-process (3 attempts); killed at a 5 s deadline', rate, a));
       rows.push(row('process per step, no retry', 'a fresh node process per step, in order; any failed step ends the run; each step killed at its agent timeout_ms', rate, b));
-      rows.push(row('AgentOS', '`agentos run examples/crash-demo/plan.yaml --inject AGENT:FAULT@1`: warm agent processes, retry, fallback, timeouts, quotas', rate, c));
+      rows.push(row('AgentOS', '`agentos run examples/crash-demo/plan.yaml --agents examples/crash-demo/agents --inject AGENT:FAULT@1`: warm agent processes, retry, fallback, timeouts, quotas', rate, c));
       opts.log(`  baselines R=${rate}: success a=${rows.at(-3)!.success_rate} b=${rows.at(-2)!.success_rate} AgentOS=${rows.at(-1)!.success_rate}`);
     }
   } finally {
