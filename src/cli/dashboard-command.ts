@@ -8,8 +8,9 @@ import { AgentRegistry } from '../config/registry.js';
 import { loadRunDir, replayPaced } from '../dashboard/replay.js';
 import { DashboardServer } from '../dashboard/server.js';
 import { InputError } from '../errors.js';
-import { join } from 'node:path';
-import { BUILTIN_AGENTS, EXAMPLES } from '../paths.js';
+import { resolve } from 'node:path';
+import { BUILTIN_AGENTS } from '../paths.js';
+import { RepairGoalPlanner } from '../planning/goal-planner.js';
 import { parseHost, parsePort, takeOptionalPort } from './port-flags.js';
 import { EXIT, installSignals, type Io } from './run-command.js';
 import { RunHost } from './run-host.js';
@@ -20,7 +21,8 @@ export const DASHBOARD_USAGE = `usage: agentos dashboard [--run DIR] [options]
   --speed X             with --run: replay the events at X times the run's pace (default: all at once)
   --port P              listen on this port (default 0: a free one; the URL is printed)
   --host HOST           listen there instead of 127.0.0.1 (then a token in the printed URL is required)
-  without --run, the page can start runs (goal + fault injection + Run); for those:
+  without --run, the page can start runs: a goal (repair / scan / report, as agentos run --goal),
+  optional repository path (default: a fresh copy of examples/buggy_math per run), fault injection; for those:
   --agents DIR          add an agent directory (repeatable)
   --runs-dir DIR        parent of the run directories (default .agentos/runs)
   --concurrency N       most attempts running at once (default 4)
@@ -76,12 +78,14 @@ export async function dashboardCommand(argvIn: string[], io: Io): Promise<number
     return EXIT.ok;
   }
 
-  // Runs started from the page follow the crash demo's plan (CrashDemoPlanner), so its own small agents
-  // stand in for the built-in repair agents of the same names.
-  const registry = new AgentRegistry([BUILTIN_AGENTS, join(EXAMPLES, 'crash-demo', 'agents'), ...((values.agents as string[] | undefined) ?? [])]);
-  const observers = await startObservers({ dashboard: port, metrics: metricsPort, host }, registry, io, () => runHost);
+  // Runs started from the page go through the goal planner (as `agentos run --goal`): built-in agents
+  // plus --agents, on a copy of examples/buggy_math unless the page names a repository.
+  const agentDirs = (values.agents as string[] | undefined) ?? [];
+  const registry = new AgentRegistry([BUILTIN_AGENTS, ...agentDirs]);
+  const planner = new RepairGoalPlanner({ agents: agentDirs });
+  const observers = await startObservers({ dashboard: port, metrics: metricsPort, host }, io, () => runHost, planner);
   const runHost: RunHost = new RunHost(
-    { registry, runsDir: (values['runs-dir'] as string | undefined) ?? '.agentos/runs', concurrency: parsed.data.concurrency, sampleMs: 250, progress: io.out, dashboard: observers.dashboard, metrics: observers.metrics },
+    { registry, runsDir: resolve((values['runs-dir'] as string | undefined) ?? '.agentos/runs'), concurrency: parsed.data.concurrency, sampleMs: 250, progress: io.out, dashboard: observers.dashboard, metrics: observers.metrics },
     io,
   );
   io.out('waiting for the page to start a run (Ctrl-C to stop)');

@@ -11,7 +11,7 @@ import { execa } from 'execa';
 import { AgentRegistry } from '../config/registry.js';
 import type { Plan } from '../config/plan.js';
 import { InputError } from '../errors.js';
-import { Kernel } from '../kernel/kernel.js';
+import { Kernel, type KernelOptions } from '../kernel/kernel.js';
 import type { RunReport } from '../observe/report.js';
 import { BUILTIN_AGENTS } from '../paths.js';
 import { classifyGoal, type GoalKind } from '../repair/planner.js';
@@ -53,7 +53,48 @@ export interface GoalRunResult {
 
 const bold = (s: string, on: boolean): string => (on ? `\u001b[1m${s}\u001b[0m` : s);
 
-export async function runGoal(o: GoalRunOptions, io: Io): Promise<GoalRunResult> {
+/** What a goal run needs before its kernel exists (shared by the CLI's runGoal and the dashboard's page runs). */
+export interface GoalSetup {
+  goal: string;
+  kind?: GoalKind | undefined;
+  repo: string;
+  /** Work on a copy even for scans and reports (the dashboard's default repository). @default false */
+  alwaysCopy?: boolean;
+  testCmd?: string | undefined;
+  out?: string | undefined;
+  maxCandidates: number;
+  candidateTimeoutMs?: number | undefined;
+  candidateMemoryMb?: number | undefined;
+  agents: string[];
+  injections: Injection[];
+  runsDir: string;
+  concurrency: number;
+  sandbox: boolean;
+  /** How the goal is named in error messages ('--goal' on the command line, 'goal' on the page). @default '--goal' */
+  goalLabel?: string;
+}
+
+export interface PreparedGoalRun {
+  /** The resolved source repository. */
+  repo: string;
+  kind: GoalKind | undefined;
+  runId: string;
+  runDir: string;
+  out: string;
+  /** The working copy (repairs, or alwaysCopy), made by prepareGoalRun; undefined: read in place. */
+  workRepo: string | undefined;
+  registry: AgentRegistry;
+  /** Kernel options of the run (registry, run id, injections, sandbox, sandbox vars, resource monitor). */
+  kernel: Omit<KernelOptions, 'runsDir'>;
+  /** One `plan` task on the planner agent; its output lists the tasks it spawns. */
+  plan: Plan;
+}
+
+/**
+ * Checks the goal and repository, classifies the goal, picks the run id and copies the repository into
+ * the run directory when the run works on a copy. Throws InputError (with the fix) on bad input.
+ */
+export function prepareGoalRun(o: GoalSetup): PreparedGoalRun {
   const repo = resolve(o.repo);
   if (!existsSync(repo) || !statSync(repo).isDirectory()) {
     throw new InputError('E_FILE_NOT_FOUND', `${o.repo}: repository directory not found. Fix: pass the path of a directory.`, { file: o.repo });
@@ -64,28 +105,29 @@ export async function runGoal(o: GoalRunOptions, io: Io): Promise<GoalRunResult>
   }
   const kind = o.kind ?? classifyGoal(o.goal);
   if (kind === undefined && !process.env.AGENTOS_LLM_BASE_URL) {
-    throw new InputError('E_USAGE', `--goal '${o.goal}': cannot tell what to do. Fix: say what you want - repair/fix (failing tests), scan/analyse (an inventory) or report - or configure a model (AGENTOS_LLM_BASE_URL) to classify goals.`);
+    throw new InputError('E_USAGE', `${o.goalLabel ?? '--goal'} '${o.goal}': cannot tell what to do. Fix: say what you want - repair/fix (failing tests), scan/analyse (an inventory) or report - or configure a model (AGENTOS_LLM_BASE_URL) to classify goals.`);
   }
   const runId = randomBytes(3).toString('hex');
   const runDir = resolve(o.runsDir, runId);
   const out = o.out ? resolve(o.out) : join(runDir, 'out');
   // Anything that might change files works on a copy; only scans and reports read the original.
-  const onCopy = kind !== 'scan' && kind !== 'report';
+  const onCopy = o.alwaysCopy === true || (kind !== 'scan' && kind !== 'report');
   const workRepo = onCopy ? join(runDir, 'work', 'repo') : undefined;
   const testCmd = o.testCmd ?? defaultTestCmd(repo);
-  const kernel = new Kernel({
+  if (workRepo) copyRepo(repo, workRepo);
+  const target = workRepo ?? repo;
+  // The kernel's WORK variable (its default: <run dir>/work).
+  const work = join(runDir, 'work');
+  const kernel: Omit<KernelOptions, 'runsDir'> = {
     registry,
-    runsDir: resolve(o.runsDir),
     runId,
     concurrency: o.concurrency,
     injections: o.injections,
     sandbox: o.sandbox,
-    sandboxVars: { TARGET: workRepo ?? repo, OUT: out },
+    sandboxVars: { TARGET: target, OUT: out },
     // At least 2 attempts at once (a search task parked in ctx.wait lends its slot to its candidates).
-    monitor: { min: 2, max: o.concurrency, intervalMs: 500 },
-  });
-  if (workRepo) copyRepo(repo, workRepo);
-  const target = workRepo ?? repo;
+    monitor: { min: 2, max: Math.max(2, o.concurrency), intervalMs: 500 },
+  };
   const plan: Plan = {
     name: `goal:${kind ?? 'unknown'}`,
     description: o.goal,
@@ -94,10 +136,16 @@ export async function runGoal(o: GoalRunOptions, io: Io): Promise<GoalRunResult>
         id: 'plan',
         agent: 'planner',
         deps: [],
-        input: { goal: o.goal, kind, context: { repo: target, work: kernel.vars.WORK, out, testCmd, maxCandidates: o.maxCandidates, candidateTimeoutMs: o.candidateTimeoutMs, candidateMemoryMb: o.candidateMemoryMb, shards: kind === 'scan' ? shardTopLevel(target, 3) : [] } },
+        input: { goal: o.goal, kind, context: { repo: target, work, out, testCmd, maxCandidates: o.maxCandidates, candidateTimeoutMs: o.candidateTimeoutMs, candidateMemoryMb: o.candidateMemoryMb, shards: kind === 'scan' ? shardTopLevel(target, 3) : [] } },
       },
     ],
   };
+  return { repo, kind, runId, runDir, out, workRepo, registry, kernel, plan };
+}
+
+export async function runGoal(o: GoalRunOptions, io: Io): Promise<GoalRunResult> {
+  const { repo, kind, out, workRepo, kernel: kopts, plan } = prepareGoalRun(o);
+  const kernel = new Kernel({ ...kopts, runsDir: resolve(o.runsDir) });
   const tty = process.stdout.isTTY === true && !o.json;
   const extra = (write: (l: string) => void) =>
     kernel.events.on((e) => {

@@ -2,11 +2,10 @@
  * The servers that watch runs from outside the kernel: the dashboard (page + WebSocket + /metrics) and
  * the bare --metrics server. Started before the first run so their URLs can be printed first.
  */
-import type { AgentRegistry } from '../config/registry.js';
 import { InputError } from '../errors.js';
 import { DashboardServer } from '../dashboard/server.js';
 import { MetricsServer } from '../observe/metrics-server.js';
-import { CrashDemoPlanner, type GoalPlanner } from '../planning/goal-planner.js';
+import { RepairGoalPlanner, type GoalPlanner } from '../planning/goal-planner.js';
 import type { RunHost } from './run-host.js';
 import type { Io } from './run-command.js';
 
@@ -18,10 +17,10 @@ export interface Observers {
 
 export async function startObservers(
   opts: { dashboard: number | undefined; metrics: number | undefined; host: string | undefined },
-  registry: AgentRegistry,
   io: Io,
   host: () => RunHost,
-  planner: GoalPlanner = new CrashDemoPlanner(registry),
+  // Page runs use the goal planner with the built-in agents (a plan's own --agents may replace them).
+  planner: GoalPlanner = new RepairGoalPlanner(),
 ): Promise<Observers> {
   let dashboard: DashboardServer | undefined;
   let metrics: MetricsServer | undefined;
@@ -32,8 +31,11 @@ export async function startObservers(
         host: opts.host ?? '127.0.0.1',
         port: opts.dashboard,
         startRun: async (req) => {
-          const planned = await planner.plan(req.goal, { injectFaults: req.inject });
-          const run = await host().start(planned.plan, planned.injections);
+          const h = host();
+          // One run at a time: refuse before the planner copies a repository for nothing.
+          if (h.active) throw new Error('a run is in progress; wait for it to finish');
+          const planned = await planner.plan({ goal: req.goal, injectFaults: req.inject, repo: req.repo }, h.settings);
+          const run = await h.start(planned.plan, planned.injections, planned.reportFile, planned.kernel);
           run.done.catch((err: unknown) => io.err(`agentos: run ${run.kernel.runId} failed: ${(err as Error).message}`));
           return { run_id: run.kernel.runId };
         },

@@ -57,7 +57,7 @@ export async function runCommand(opts: RunOptions & { kv?: KvStoreOptions }, io:
   const { registry, plan } = prepareRun(opts);
   const progress = opts.json ? io.err : io.out;
   // URLs go with the progress lines: with --json, stdout carries only the report.
-  const observers: Observers = await startObservers({ dashboard: opts.dashboard, metrics: opts.metrics, host: opts.host }, registry, { out: progress, err: io.err }, () => host);
+  const observers: Observers = await startObservers({ dashboard: opts.dashboard, metrics: opts.metrics, host: opts.host }, { out: progress, err: io.err }, () => host);
   const host: RunHost = new RunHost(
     { registry, runsDir: opts.runsDir, concurrency: opts.concurrency, sampleMs: opts.sampleMs, progress: opts.quiet ? undefined : progress, dashboard: observers.dashboard, metrics: observers.metrics, kv: opts.kv },
     io,

@@ -8,7 +8,7 @@ import type { AgentRegistry } from '../config/registry.js';
 import { ControlServer } from '../control/server.js';
 import type { DashboardServer } from '../dashboard/server.js';
 import { RunView } from '../dashboard/run-view.js';
-import { Kernel } from '../kernel/kernel.js';
+import { Kernel, type KernelOptions } from '../kernel/kernel.js';
 import type { MetricsServer } from '../observe/metrics-server.js';
 import { RunMetricsExporter } from '../observe/prometheus.js';
 import type { RunReport } from '../observe/report.js';
@@ -47,11 +47,19 @@ export class RunHost {
     return this.current;
   }
 
-  /** Start a run; resolves once the kernel exists (the run goes on in `done`). */
-  async start(plan: Plan, injections: readonly Injection[], reportFile?: string): Promise<HostedRun> {
+  /** Where runs go and how many attempts at once (a goal planner sets its run up with these). */
+  get settings(): { runsDir: string; concurrency: number } {
+    return { runsDir: this.opts.runsDir, concurrency: this.opts.concurrency };
+  }
+
+  /**
+   * Start a run; resolves once the kernel exists (the run goes on in `done`). `kernelExtra` adds or
+   * overrides kernel options for this run (a goal run's registry, run id, sandbox vars, monitor).
+   */
+  async start(plan: Plan, injections: readonly Injection[], reportFile?: string, kernelExtra: Partial<KernelOptions> = {}): Promise<HostedRun> {
     if (this.current) throw new Error('a run is already in progress');
-    const { registry } = this.opts;
-    const kernel = new Kernel({ registry, runsDir: this.opts.runsDir, concurrency: this.opts.concurrency, injections, sampleIntervalMs: this.opts.sampleMs, ...(this.opts.kv ? { kv: this.opts.kv } : {}) });
+    const registry = kernelExtra.registry ?? this.opts.registry;
+    const kernel = new Kernel({ registry, runsDir: this.opts.runsDir, concurrency: this.opts.concurrency, injections, sampleIntervalMs: this.opts.sampleMs, ...(this.opts.kv ? { kv: this.opts.kv } : {}), ...kernelExtra });
     const previousTitle = process.title;
     process.title = `agentos-kernel run=${kernel.runId}`;
     const tokensPerCall = (agent: string): number => (registry.has(agent) ? registry.get(agent).cost.tokens_per_call : 0);

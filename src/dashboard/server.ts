@@ -21,6 +21,8 @@ export const startRunSchema = z
   .object({
     goal: z.string().trim().min(1, 'goal must not be empty').max(500, 'goal is at most 500 characters'),
     inject: z.boolean().default(false),
+    /** The repository to work on (a directory on the machine running the dashboard); absent: the default. */
+    repo: z.string().trim().max(1000, 'repo is at most 1000 characters').optional().transform((r) => (r === '' ? undefined : r)),
   })
   .strict();
 export type StartRunRequest = z.output<typeof startRunSchema>;
@@ -167,7 +169,7 @@ export class DashboardServer {
     }
     if (path === '/api/run') {
       if (req.method !== 'POST') {
-        this.reply(res, 405, { error: 'POST a JSON body {"goal": "...", "inject": true|false}' });
+        this.reply(res, 405, { error: 'POST a JSON body {"goal": "...", "inject": true|false, "repo": "path (optional)"}' });
         return;
       }
       await this.startRun(req, res);

@@ -1,40 +1,72 @@
 /**
- * Turning a goal typed on the dashboard into a plan. The interface is what a real goal-based planner
- * implements later; until then CrashDemoPlanner answers every goal with the crash demo's repair
- * workflow (examples/crash-demo/plan.yaml), the goal passed to its `plan` task, and the demo's fault
- * injections when asked for.
+ * Turning a goal typed on the dashboard into a run. RepairGoalPlanner uses the same goal planner as
+ * `agentos run --goal` (classifyGoal + the `planner` agent, set up by prepareGoalRun): the goal is
+ * classified as repair, scan or report and run against a repository - by default a fresh copy of
+ * examples/buggy_math made in each run's directory. An unclassifiable goal throws the planner's
+ * InputError, which the page shows (HTTP 400).
  */
 import { join } from 'node:path';
-import { loadPlanFile, type Plan } from '../config/plan.js';
-import type { AgentRegistry } from '../config/registry.js';
+import type { Plan } from '../config/plan.js';
+import type { KernelOptions } from '../kernel/kernel.js';
 import { EXAMPLES } from '../paths.js';
+import { classifyGoal, type GoalKind } from '../repair/planner.js';
 import type { Injection } from '../scheduler/scheduler.js';
+import { prepareGoalRun } from '../cli/goal-run.js';
 
 export interface PlannedRun {
   plan: Plan;
   injections: Injection[];
+  /** Kernel options of this run beyond the host's defaults (registry, run id, sandbox vars, monitor). */
+  kernel?: Partial<KernelOptions>;
+  /** Where the run report is also written. */
+  reportFile?: string;
+  kind?: GoalKind | undefined;
+}
+
+export interface GoalRequest {
+  goal: string;
+  injectFaults: boolean;
+  /** The repository to work on; undefined: the planner's default. */
+  repo?: string | undefined;
 }
 
 export interface GoalPlanner {
   /** A checked plan for the goal (may throw an InputError: the page shows its message). */
-  plan(goal: string, opts: { injectFaults: boolean }): Promise<PlannedRun>;
+  plan(req: GoalRequest, host: { runsDir: string; concurrency: number }): Promise<PlannedRun>;
 }
 
-/** The demo's faults: patch_agent aborts and test_agent hangs on their first attempts. */
-export const DEMO_INJECTIONS: readonly Injection[] = [
-  { agent: 'patch_agent', fault: 'crash', attempt: 1 },
-  { agent: 'test_agent', fault: 'hang', attempt: 1 },
-];
+/** The repository a page run works on when none is given (always on a copy). */
+export const DEFAULT_GOAL_REPO = join(EXAMPLES, 'buggy_math');
 
-export class CrashDemoPlanner implements GoalPlanner {
-  constructor(
-    private readonly registry: AgentRegistry,
-    private readonly planFile = join(EXAMPLES, 'crash-demo', 'plan.yaml'),
-  ) {}
+/**
+ * The faults "inject faults" stands for, by goal kind: a repair's patch_agent aborts on its first
+ * attempt (as in the crash demo); a scan's or report's analyzer does. (The crash demo's test_agent hang
+ * does not apply: the real test_agent's 90 s time limit would only make the page wait.)
+ */
+export function goalInjections(kind: GoalKind | undefined): Injection[] {
+  if (kind === 'repair') return [{ agent: 'patch_agent', fault: 'crash', attempt: 1 }];
+  if (kind === 'scan' || kind === 'report') return [{ agent: 'analyzer', fault: 'crash', attempt: 1 }];
+  return [];
+}
 
-  async plan(goal: string, opts: { injectFaults: boolean }): Promise<PlannedRun> {
-    const plan = loadPlanFile(this.planFile, this.registry);
-    const tasks = plan.tasks.map((t) => (t.id === 'plan' ? { ...t, input: { ...(t.input as object | undefined), goal } } : t));
-    return { plan: { ...plan, tasks }, injections: opts.injectFaults ? [...DEMO_INJECTIONS] : [] };
+export class RepairGoalPlanner implements GoalPlanner {
+  constructor(private readonly opts: { agents: string[]; sandbox?: boolean; maxCandidates?: number } = { agents: [] }) {}
+
+  async plan(req: GoalRequest, host: { runsDir: string; concurrency: number }): Promise<PlannedRun> {
+    const injections = req.injectFaults ? goalInjections(classifyGoal(req.goal)) : [];
+    const p = prepareGoalRun({
+      goal: req.goal,
+      repo: req.repo ?? DEFAULT_GOAL_REPO,
+      // The default repository is the package's own example: never scanned or changed in place.
+      alwaysCopy: req.repo === undefined,
+      maxCandidates: this.opts.maxCandidates ?? 40,
+      agents: this.opts.agents,
+      injections,
+      runsDir: host.runsDir,
+      concurrency: host.concurrency,
+      sandbox: this.opts.sandbox ?? true,
+      goalLabel: 'goal',
+    });
+    return { plan: p.plan, injections, kernel: p.kernel, reportFile: join(p.out, 'run-report.json'), kind: p.kind };
   }
 }

@@ -1,4 +1,4 @@
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,8 +25,8 @@ afterAll(async () => {
 const DASHBOARD_LINE = /^dashboard: (http:\/\/\S+)$/;
 const taskState = (page: Page, id: string): Promise<string | null> => page.locator(`#dag .node[data-task="${id}"]`).getAttribute('data-state');
 
-async function allTasks(page: Page, ids: string[], state: string): Promise<void> {
-  for (const id of ids) await page.locator(`#dag .node[data-task="${id}"][data-state="${state}"]`).waitFor({ timeout: 30_000 });
+async function allTasks(page: Page, ids: string[], state: string, timeout = 30_000): Promise<void> {
+  for (const id of ids) await page.locator(`#dag .node[data-task="${id}"][data-state="${state}"]`).waitFor({ timeout });
 }
 
 let finishedRunDir = '';
@@ -140,7 +140,7 @@ describe('the dashboard in a real Chromium', { timeout: 120_000 }, () => {
     expect((await paced.proc).exitCode).toBe(0);
   });
 
-  it('beyond loopback requires the token for the page, the WebSocket and actions; the page starts a run', async () => {
+  it('beyond loopback requires the token for the page, the WebSocket and actions; the page starts a repair with fault injection', { timeout: 300_000 }, async () => {
     const runsDir = join(tempDir(), 'runs');
     const cli = startWatched(['dashboard', '--host', '127.0.0.2', '--port', '0', '--runs-dir', runsDir]);
     const url = new URL((await cli.waitLine(DASHBOARD_LINE))[1]!);
@@ -183,25 +183,50 @@ describe('the dashboard in a real Chromium', { timeout: 120_000 }, () => {
     await page.locator('#conn[data-state="live"]').waitFor();
     await page.locator('#run-btn:not([disabled])').waitFor();
 
-    // Start a run from the page: goal, fault injection ticked, Run.
-    await page.fill('#goal', 'make add(a, b) return the sum');
+    // A goal the planner cannot classify, or a repository that is not there: the planner's message, HTTP 400.
+    const vague = await post(`${bare}/api/run`, { goal: 'make it nicer' }, auth);
+    expect(vague.status).toBe(400);
+    expect(((await vague.json()) as { error: string }).error).toContain('cannot tell what to do');
+    const noRepo = await post(`${bare}/api/run`, { goal: 'fix the failing tests', repo: join(tempDir(), 'nope') }, auth);
+    expect(noRepo.status).toBe(400);
+    expect(((await noRepo.json()) as { error: string }).error).toContain('repository directory not found');
+    await page.fill('#goal', 'make it nicer');
+    await page.click('#run-btn');
+    await page.waitForFunction(() => document.querySelector('#run-msg')?.textContent?.includes('cannot tell what to do'), undefined, { timeout: 10_000 });
+    await page.locator('#run-btn:not([disabled])').waitFor();
+    expect(await page.locator('#run-status').getAttribute('data-status')).toBe('none'); // nothing started
+
+    // Start a repair from the page: goal, fault injection ticked (patch_agent crashes once), Run. The
+    // planner classifies the goal and works on a fresh copy of examples/buggy_math in the run directory.
+    await page.fill('#goal', 'fix the failing tests');
     await page.check('#inject');
     await page.click('#run-btn');
     await page.locator('#run-status[data-status="running"], #run-status[data-status="succeeded"]').waitFor({ timeout: 15_000 });
-    await allTasks(page, ['plan', 'analyze', 'patch', 'test', 'report'], 'succeeded');
+    await allTasks(page, ['plan', 'baseline', 'analyze', 'patch', 'test', 'report'], 'succeeded', 150_000);
+    await page.locator('#run-status[data-status="succeeded"]').waitFor({ timeout: 30_000 });
+    // the candidate test tasks the patch search inserted are in the graph, each in a final state
+    const cands = await page.locator('#dag .node[data-task^="cand-"]').evaluateAll((ns) => ns.map((n) => n.getAttribute('data-state')));
+    expect(cands.length).toBeGreaterThan(0);
+    for (const st of cands) expect(['succeeded', 'failed', 'cancelled', 'skipped']).toContain(st);
+    await page.locator('#events tr[data-kind="task.added"][data-task^="cand-"]').first().waitFor();
     await page.locator('#events tr[data-kind="fault.injected"]').first().waitFor();
     await page.locator('#events tr[data-kind="task.retry"][data-task="patch"]').waitFor();
-    await page.locator('#run-status[data-status="succeeded"]').waitFor({ timeout: 15_000 });
-    expect(await page.locator('#outputs [data-output="plan"]').textContent()).toContain('make add(a, b) return the sum');
+    expect(await page.locator('#outputs .summary-line').textContent()).toMatch(/^fixed: src\/stats\.js/);
+    expect(await page.locator('#outputs [data-output="report"]').textContent()).toContain('sorted[mid - 1] + sorted[mid]');
     await page.locator('#run-btn:not([disabled])').waitFor(); // ready for the next run
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-started-run.png'), fullPage: true });
     await page.close();
 
     cli.proc.kill('SIGTERM');
     expect((await cli.proc).exitCode).toBe(0);
-    const report = readJson<RunReport>(join(runsDir, readdirSync(runsDir)[0]!, 'report.json'));
+    const runDir = join(runsDir, readdirSync(runsDir)[0]!);
+    const report = readJson<RunReport>(join(runDir, 'report.json'));
     expect(report.status).toBe('succeeded');
+    expect(report.plan).toBe('goal:repair');
     expect(report.tasks.find((t) => t.id === 'patch')!.failures.map((f) => f.kind)).toEqual(['crash']);
+    // the run worked on its own copy: the example in the package is untouched
+    expect(readFileSync(join(ROOT, 'examples', 'buggy_math', 'src', 'stats.js'), 'utf8')).toContain('(sorted[mid - 1] - sorted[mid])');
+    expect(readFileSync(join(runDir, 'out', 'patch.diff'), 'utf8')).toContain('sorted[mid - 1] + sorted[mid]');
     await expectAllGone(runPids(report));
   });
 

@@ -107,7 +107,7 @@
       const res = await fetch(`/api/run${TOKEN ? `?token=${encodeURIComponent(TOKEN)}` : ''}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ goal: $('#goal').value, inject: $('#inject').checked }),
+        body: JSON.stringify({ goal: $('#goal').value, inject: $('#inject').checked, repo: $('#repo').value }),
       });
       const body = await res.json().catch(() => ({}));
       if (!res.ok) msg.textContent = body.error || `HTTP ${res.status}`;
@@ -363,8 +363,10 @@
     outputsKey = key;
     const box = $('#outputs');
     box.replaceChildren();
-    const rep = tasks.find((t) => t.output && typeof t.output.summary === 'string');
-    if (rep) box.append(el('div', { class: `summary-line${rep.output.fixed === false ? ' bad' : ''}` }, rep.output.summary));
+    // A one-line verdict: the output's own summary, else a repair report's fixed/fix fields.
+    const verdict = (o) => (typeof o.summary === 'string' ? o.summary : typeof o.fixed === 'boolean' ? (o.fixed ? `fixed: ${o.fix}` : 'no fix found') : null);
+    const rep = tasks.find((t) => t.output && typeof t.output === 'object' && verdict(t.output) !== null);
+    if (rep) box.append(el('div', { class: `summary-line${rep.output.fixed === false ? ' bad' : ''}` }, verdict(rep.output)));
     if (state.run && state.run.status !== 'running') box.append(el('p', {}, `Run ${state.run.status}${state.run.duration_ms !== null ? ` in ${state.run.duration_ms} ms` : ''}; report: ${state.run.run_dir}/report.json`));
     if (!tasks.length) {
       box.append(el('p', { class: 'empty' }, 'No output yet.'));
