@@ -48,8 +48,13 @@ export class QuotaSampler {
     readonly intervalMs: number,
   ) {}
 
+  /**
+   * How long pidusage keeps a pid's open /proc handle without a read. Long on purpose: pidusage closes an
+   * expired handle from its own timer even while a read on it is still pending (a slow tick under load),
+   * and a closed fd number is soon reused by a pipe of the kernel. A minute keeps that race out of reach.
+   */
   private get handleMaxAgeMs(): number {
-    return Math.max(1_000, this.intervalMs * 4);
+    return Math.max(60_000, this.intervalMs * 4);
   }
 
   start(): void {
@@ -73,8 +78,7 @@ export class QuotaSampler {
     this.running = true;
     const t0 = performance.now();
     try {
-      // maxage: pidusage keeps one open /proc handle per pid until its entry expires; a short expiry closes
-      // the handles of dead agents (and their children) soon instead of after pidusage's default minute.
+      // maxage: pidusage keeps one open /proc handle per pid until its entry expires (see handleMaxAgeMs).
       const trees = new Map(procs.map((p) => [p.pid, descendantPids(p.pid)]));
       const stats = await pidusage([...procs.map((p) => p.pid), ...[...trees.values()].flat()], { maxage: this.handleMaxAgeMs });
       const samples: Array<{ agent: string; instance: number; pid: number; rss_mb: number; cpu: number }> = [];
