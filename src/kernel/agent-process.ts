@@ -206,7 +206,12 @@ export class AgentProcess {
     if (this.acb.state === 'idle' || this.acb.state === 'starting') {
       this.sendRaw({ ag: BRAND, type: 'shutdown' });
       this.acb.state = 'stopping';
-      this.killTimer ??= setTimeout(() => this.terminate('shutdown'), this.spec.kill_grace_ms);
+      // The polite phase's timer must not stand in for terminate()'s own SIGKILL timer: clear it first,
+      // or a process that ignores the shutdown message and SIGTERM would never get its SIGKILL.
+      this.killTimer ??= setTimeout(() => {
+        this.killTimer = undefined;
+        this.terminate('shutdown');
+      }, this.spec.kill_grace_ms);
     } else {
       this.terminate('shutdown');
     }

@@ -48,7 +48,10 @@ export class Reaper {
     // Hold the event loop until the reaper has really exited (no zombie left behind).
     this.sub.ref();
     if (this.sub.connected) this.sub.disconnect();
+    // Bounded: a reaper that does not leave within 2 s of its channel closing is killed.
+    const timer = setTimeout(() => this.sub.kill('SIGKILL'), 2_000);
     await this.exited;
+    clearTimeout(timer);
   }
 
   private post(m: { type: 'track' | 'untrack'; pgid: number }): void {

@@ -142,4 +142,12 @@ describe('termination reaches the whole process group', () => {
     expect(f.message).toMatch(/SIGKILL/);
     await expectAllGone(runPids(report!));
   });
+
+  it('an idle agent that ignores the shutdown message and SIGTERM is SIGKILLed at the end of the run', async () => {
+    const { res, report } = await runFixturePlan([{ id: 's', agent: 'stubborn_agent' }]);
+    expect(res.exitCode, res.all).toBe(0);
+    const acb = report!.processes.find((p) => p.agent === 'stubborn_agent')!;
+    expect(acb.exit).toMatchObject({ signal: 'SIGKILL', reason: 'shutdown' });
+    await expectAllGone(runPids(report!));
+  });
 });
