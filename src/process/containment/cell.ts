@@ -146,7 +146,17 @@ export class AgentCell {
     return this.oomKills() > 0;
   }
 
-  /** Times the memory limit was hit (v2 memory.events max; v1 memory.failcnt), reclaim included. */
+  /** Highest charge seen (bytes): v2 memory.peak (Linux 5.19+), v1 memory.max_usage_in_bytes; 0 if unknown. */
+  memoryPeakBytes(): number {
+    if (this.plan.memory === 'cgroup-v2' && this.dirs.v2) return readNumber(join(this.dirs.v2, 'memory.peak')) ?? 0;
+    if (this.plan.memory === 'cgroup-v1' && this.dirs.memory) return readNumber(join(this.dirs.memory, 'memory.max_usage_in_bytes')) ?? 0;
+    return 0;
+  }
+
+  /**
+   * Times the memory limit was hit (v2 memory.events max; v1 memory.failcnt), reclaim included. Some
+   * kernels leave the v1 failcnt at 0 (seen on 6.18): use oomKills()/memoryPeakBytes() to decide.
+   */
   memoryLimitHits(): number {
     if (this.plan.memory === 'cgroup-v2' && this.dirs.v2) return readKeyed(join(this.dirs.v2, 'memory.events')).max ?? 0;
     if (this.plan.memory === 'cgroup-v1' && this.dirs.memory) return readNumber(join(this.dirs.memory, 'memory.failcnt')) ?? 0;
