@@ -64,6 +64,19 @@ describe('descendants()', () => {
   });
 });
 
+describe('killTree()', () => {
+  it('never signals a pid that is no longer the process it was given (pid reuse)', async () => {
+    const s = start('thread-spawner.mjs', ['0']);
+    const { grandchild } = await s.next<{ grandchild: number }>('grandchild');
+    // As if the agent had exited and its pid been reused: a start time that is not this process's.
+    const r = await killTree(s.pid, { rootStart: '1' });
+    expect(r.found).toEqual([]);
+    expect(pidAlive(s.pid) && pidAlive(grandchild)).toBe(true);
+    expect((await killTree(s.pid)).remaining).toEqual([]);
+    await expectAllGone([s.pid, grandchild]);
+  });
+});
+
 describe('treeRssBytes()', () => {
   it('holds no file handle after sampling a tree that starts 1,000 short-lived descendants', async () => {
     const before = fdCount();

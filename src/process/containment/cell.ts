@@ -8,7 +8,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { cmdline, isLive, readKeyed, readNumber, readPids, readText, rmdirRetry, signal, sleep, writeControl } from './cgfs.js';
+import { cmdline, isLive, isSameLive, readKeyed, readNumber, readPids, readText, rmdirRetry, signal, sleep, startTime, writeControl } from './cgfs.js';
 import { killTree } from './kill-tree.js';
 import { treeRssBytes, type TreeMemory } from './memory.js';
 import { walkTree } from './proc-walk.js';
@@ -38,6 +38,8 @@ const LAUNCH_SCRIPT = 'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || e
 export class AgentCell {
   /** The agent process, once attached. */
   pid: number | null = null;
+  /** The agent's start time at attach: the walk follows its parentage only while it is still that process. */
+  private pidStart: string | null = null;
   private readonly escapedLog: EscapedProcess[] = [];
   private oomSeen = 0;
 
@@ -73,6 +75,7 @@ export class AgentCell {
   attach(pid: number): void {
     for (const f of this.procsFiles()) writeControl(f, `${pid}\n`);
     this.pid = pid;
+    this.pidStart = startTime(pid);
   }
 
   /**
@@ -114,7 +117,8 @@ export class AgentCell {
     const dir = this.dirs.v2 ?? this.dirs.freezer ?? this.dirs.memory ?? this.dirs.pids;
     if (dir) return readPids(join(dir, 'cgroup.procs')).filter(isLive);
     if (this.pid === null) return [];
-    return [this.pid, ...walkTree(this.pid, { tag: this.tag }).map((f) => f.pid)].filter(isLive);
+    const root = this.pidStart !== null && isSameLive(this.pid, this.pidStart) ? [this.pid] : [];
+    return [...root, ...walkTree(this.pid, { tag: this.tag, rootStart: this.pidStart }).map((f) => f.pid)].filter(isLive);
   }
 
   /** Memory of the whole tree: the cgroup's charge when there is a memory cgroup, else statm RSS by walk. Never throws. */
@@ -128,7 +132,7 @@ export class AgentCell {
       return { bytes: b ?? 0, pids: this.members().length, source: 'cgroup-v1', errors: b === null ? 1 : 0 };
     }
     if (this.pid === null) return { bytes: 0, pids: 0, source: 'statm', errors: 0 };
-    return treeRssBytes(this.pid, { tag: this.tag });
+    return treeRssBytes(this.pid, { tag: this.tag, rootStart: this.pidStart });
   }
 
   /** OOM kills the kernel made in the cell (v2 memory.events oom_kill; v1 memory.oom_control oom_kill). */
@@ -201,7 +205,7 @@ export class AgentCell {
     const deadline = Date.now() + deadlineMs;
     if (via === 'proc-walk') {
       if (this.pid === null) return { via, killed: [], remaining: [], escaped: [] };
-      const r = await killTree(this.pid, { tag: this.tag, deadlineMs });
+      const r = await killTree(this.pid, { tag: this.tag, rootStart: this.pidStart, deadlineMs });
       const escaped = r.remaining.map((pid) => ({ pid, cmd: cmdline(pid), found_by: 'tag' as const, killed: false }));
       this.escapedLog.push(...escaped);
       return { via, killed: r.found.map((f) => f.pid), remaining: r.remaining, escaped };
@@ -219,10 +223,10 @@ export class AgentCell {
     }
     const escaped: EscapedProcess[] = [];
     if (this.pid !== null) {
-      const outside = walkTree(this.pid, { tag: this.tag }).filter((f) => isLive(f.pid));
+      const outside = walkTree(this.pid, { tag: this.tag, rootStart: this.pidStart }).filter((f) => isLive(f.pid));
       if (outside.length > 0) {
         const cmds = new Map(outside.map((f) => [f.pid, cmdline(f.pid)]));
-        const r = await killTree(this.pid, { tag: this.tag, deadlineMs: Math.max(200, deadline - Date.now()) });
+        const r = await killTree(this.pid, { tag: this.tag, rootStart: this.pidStart, deadlineMs: Math.max(200, deadline - Date.now()) });
         for (const f of outside) escaped.push({ pid: f.pid, cmd: cmds.get(f.pid) ?? '', found_by: f.found_by, killed: !r.remaining.includes(f.pid) });
         remaining = [...remaining, ...r.remaining];
       }

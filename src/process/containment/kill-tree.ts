@@ -51,13 +51,18 @@ function stopTree(root: number, rootAlive: boolean, opts: WalkOptions, seen: Map
  */
 export async function killTree(pid: number, opts: KillTreeOptions = {}): Promise<KillTreeResult> {
   const deadline = Date.now() + (opts.deadlineMs ?? 2000);
-  const start = startTime(pid);
+  // The caller may know the root's start time from earlier (attach): then a recycled pid is never the root.
+  const start = opts.rootStart !== undefined ? opts.rootStart : startTime(pid);
+  // Parentage is followed only while `pid` is still the process we were asked about (pid reuse).
+  opts = { ...opts, rootStart: start };
   const seen = new Map<number, Found['found_by']>();
   let rounds = 0;
   let remaining: number[] = [];
+  let rootSeen = false;
   for (;;) {
     rounds++;
     const rootAlive = start !== null && isSameLive(pid, start);
+    rootSeen ||= rootAlive;
     const stopped = stopTree(pid, rootAlive, opts, seen);
     if (rootAlive && Number(statFields(pid)?.[2]) === pid && pid !== process.pid) signal(-pid, 'SIGKILL');
     for (const p of stopped) signal(p, 'SIGKILL');
@@ -66,6 +71,6 @@ export async function killTree(pid: number, opts: KillTreeOptions = {}): Promise
     remaining = [...(start !== null && isSameLive(pid, start) ? [pid] : []), ...walkTree(pid, opts).map((f) => f.pid).filter(isLive)];
     if (remaining.length === 0 || Date.now() > deadline) break;
   }
-  const found: Found[] = [...(start !== null ? [{ pid, found_by: 'parent' as const }] : []), ...[...seen].map(([p, by]) => ({ pid: p, found_by: by }))];
+  const found: Found[] = [...(rootSeen ? [{ pid, found_by: 'parent' as const }] : []), ...[...seen].map(([p, by]) => ({ pid: p, found_by: by }))];
   return { found, remaining, rounds };
 }

@@ -5,7 +5,7 @@
  * counted in the result, never thrown, so a sampler timer can call this without a try.
  */
 import { readFileSync } from 'node:fs';
-import { errnoOf } from './cgfs.js';
+import { errnoOf, isSameLive } from './cgfs.js';
 import { walkTree, type WalkOptions } from './proc-walk.js';
 
 /** A tree's memory. */
@@ -67,7 +67,8 @@ export function treeRssBytes(pid: number, opts: WalkOptions = {}): TreeMemory {
   const out: TreeMemory = { bytes: 0, pids: 0, source: 'statm', errors: 0 };
   let tree: number[];
   try {
-    tree = [pid, ...walkTree(pid, opts).map((f) => f.pid)];
+    const rootOk = opts.rootStart === undefined || (opts.rootStart !== null && isSameLive(pid, opts.rootStart));
+    tree = [...(rootOk ? [pid] : []), ...walkTree(pid, opts).map((f) => f.pid)];
   } catch {
     // /proc itself unreadable (EMFILE, ENFILE, no procfs): report it, do not throw out of a timer.
     out.errors++;

@@ -10,7 +10,7 @@
  * Every read is a synchronous open-read-close: no handle survives the call.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { readText, statFields } from './cgfs.js';
+import { isSameLive, readText, statFields } from './cgfs.js';
 import { RUN_TAG_ENV } from './types.js';
 
 /** A process found by the walk, and how. */
@@ -25,6 +25,11 @@ export interface WalkOptions {
   tag?: string;
   /** Match the tag as a prefix (`<runId>/` finds every process of a run). Default false (exact). */
   tagPrefix?: boolean;
+  /**
+   * The root's start time (cgfs.startTime) when it was identified: if `pid` is no longer that process (it
+   * exited and the pid was reused), parentage from it is not followed — only tags. null: never follow.
+   */
+  rootStart?: string | null;
   /** Stop after this many processes (default 100,000: a guard, not a policy). */
   limit?: number;
 }
@@ -108,7 +113,8 @@ export function taggedPids(tag: string, prefix = false): number[] {
 export function walkTree(pid: number, opts: WalkOptions = {}): Found[] {
   const limit = opts.limit ?? 100_000;
   const found = new Map<number, Found['found_by']>();
-  const stack: number[] = [pid];
+  const rootOk = opts.rootStart === undefined || (opts.rootStart !== null && isSameLive(pid, opts.rootStart));
+  const stack: number[] = rootOk ? [pid] : [];
   if (opts.tag !== undefined) {
     for (const t of taggedPids(opts.tag, opts.tagPrefix)) {
       if (t !== pid && !found.has(t)) {
