@@ -14,6 +14,8 @@ export type ErrorCode =
   | 'E_FILE_NOT_FOUND'
   | 'E_USAGE'
   | 'E_SPAWN'
+  /** A cgroup could not be created, joined, limited or removed (process containment). */
+  | 'E_CONTAINMENT'
   | 'E_INTERNAL';
 
 export class AgentOSError extends Error {
