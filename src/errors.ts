@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'E_FILE_NOT_FOUND'
   | 'E_USAGE'
   | 'E_SPAWN'
+  | 'E_RUNTIME_DIR'
   | 'E_INTERNAL';
 
 export class AgentOSError extends Error {
