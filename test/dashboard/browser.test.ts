@@ -46,7 +46,12 @@ describe.skipIf(!CHROMIUM)('the dashboard in a real Chromium', { timeout: 120_00
     // The page traded the token for an HttpOnly cookie: gone from the address bar and the history entry,
     // and no script can read it.
     expect(page.url()).toBe(new URL('/', url).href);
-    expect(await page.evaluate(() => [location.href, document.cookie, history.length])).toEqual([new URL('/', url).href, '', 1]);
+    expect(await page.evaluate(() => [location.href, document.cookie, history.length])).toEqual([new URL('/', url).href, '', 2]);
+    // The tab's history: the blank page it opened on, then the page; going back never reaches the token URL.
+    await page.goBack();
+    expect(page.url()).toBe('about:blank');
+    await page.goForward();
+    expect(page.url()).toBe(new URL('/', url).href);
 
     // Mid-run: the run waits at the gate; the page shows it live.
     await page.locator('#dag .node[data-task="gate"][data-state="running"]').waitFor({ timeout: 30_000 });
