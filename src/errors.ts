@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'E_SPAWN'
   /** A cgroup could not be created, joined, limited or removed (process containment). */
   | 'E_CONTAINMENT'
+  | 'E_RUNTIME_DIR'
   | 'E_INTERNAL';
 
 export class AgentOSError extends Error {

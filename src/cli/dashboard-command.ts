@@ -20,7 +20,7 @@ export const DASHBOARD_USAGE = `usage: agentos dashboard [--run DIR] [options]
   --run DIR             show a finished run from its run directory (events.jsonl, report.json)
   --speed X             with --run: replay the events at X times the run's pace (default: all at once)
   --port P              listen on this port (default 0: a free one; the URL is printed)
-  --host HOST           listen there instead of 127.0.0.1 (then a token in the printed URL is required)
+  --host HOST           listen there instead of 127.0.0.1 (the printed URL carries the token either way)
   without --run, the page can start runs: a goal (repair / scan / report, as agentos run --goal),
   optional repository path (default: a fresh copy of examples/buggy_math per run), fault injection; for those:
   --agents DIR          add an agent directory (repeatable)

@@ -10,6 +10,7 @@ import { runGoal } from './goal-run.js';
 import { kvDemo } from './demo-kv.js';
 import { messagesDemo } from './demo-messages.js';
 import { DASHBOARD_USAGE, dashboardCommand } from './dashboard-command.js';
+import { DOCTOR_USAGE, doctorCommand } from './doctor-command.js';
 import { PS_USAGE, psCommand, topCommand } from './ps-command.js';
 import { EXIT, runCommand, type Io } from './run-command.js';
 import { parseRunOptions, RUN_USAGE } from './run-options.js';
@@ -30,6 +31,7 @@ usage:
   agentos demo kv-cache [--agents N] [--json]   the copy-on-write KV-cache page store
   agentos dashboard [--run DIR]       the web dashboard: start runs from the page, or show a finished run
   agentos ps | agentos top            agent processes of every running kernel on this machine
+  agentos doctor [--json]             what this machine gives AgentOS (cgroups, permission model, tools)
   agentos --version
 
 ${RUN_USAGE}
@@ -40,7 +42,9 @@ ${GOAL_USAGE}
 
 ${DASHBOARD_USAGE}
 
-${PS_USAGE}`;
+${PS_USAGE}
+
+${DOCTOR_USAGE}`;
 
 const io: Io = {
   out: (line) => process.stdout.write(`${line}\n`),
@@ -91,6 +95,12 @@ async function main(argv: string[]): Promise<number> {
         return EXIT.ok;
       }
       return command === 'ps' ? psCommand(rest, io) : topCommand(rest, io);
+    case 'doctor':
+      if (rest.includes('--help') || rest.includes('-h')) {
+        io.out(DOCTOR_USAGE);
+        return EXIT.ok;
+      }
+      return doctorCommand(rest, io);
     case '--version':
     case '-v':
       io.out((JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version);

@@ -1,4 +1,5 @@
 /** `agentos run`: validate everything, run the plan in a kernel, print progress and the summary. */
+import { resolve } from 'node:path';
 import { BUILTIN_AGENTS } from '../paths.js';
 import { loadPlanFile } from '../config/plan.js';
 import { AgentRegistry } from '../config/registry.js';
@@ -58,8 +59,10 @@ export async function runCommand(opts: RunOptions & { kv?: KvStoreOptions }, io:
   const progress = opts.json ? io.err : io.out;
   // URLs go with the progress lines: with --json, stdout carries only the report.
   const observers: Observers = await startObservers({ dashboard: opts.dashboard, metrics: opts.metrics, host: opts.host }, { out: progress, err: io.err }, () => host);
+  // Absolute: runs started from the dashboard page hand it to agents as $RUN_DIR/$WORK, and the sandbox
+  // resolves a relative grant against the agent's own directory.
   const host: RunHost = new RunHost(
-    { registry, runsDir: opts.runsDir, concurrency: opts.concurrency, sampleMs: opts.sampleMs, progress: opts.quiet ? undefined : progress, dashboard: observers.dashboard, metrics: observers.metrics, kv: opts.kv },
+    { registry, runsDir: resolve(opts.runsDir), concurrency: opts.concurrency, sampleMs: opts.sampleMs, progress: opts.quiet ? undefined : progress, dashboard: observers.dashboard, metrics: observers.metrics, kv: opts.kv },
     io,
   );
   const signals = installSignals((sig) => host.interrupt(sig));

@@ -44,7 +44,7 @@ export type RunOptions = z.output<typeof runOptionsSchema> & {
   dashboard?: number | undefined;
   /** --metrics [PORT]: serve Prometheus /metrics on 127.0.0.1. */
   metrics?: number | undefined;
-  /** --host: where the dashboard listens (beyond loopback a token is required). */
+  /** --host: where the dashboard listens (a token is required on every host). */
   host?: string;
 };
 
@@ -60,7 +60,7 @@ export const RUN_USAGE = `usage: agentos run <plan.yaml> [options]
   --quiet               no progress lines
   --dashboard [PORT]    serve the live dashboard on 127.0.0.1 (PORT 0 or none: a free port; the URL is
                         printed); it stays up after the run until Ctrl-C, and can start further runs
-  --host HOST           listen there instead of 127.0.0.1 (then a token in the printed URL is required)
+  --host HOST           listen there instead of 127.0.0.1 (the printed URL carries the token either way)
   --metrics [PORT]      serve Prometheus text metrics at http://127.0.0.1:PORT/metrics`;
 
 export function parseRunOptions(argvIn: string[]): RunOptions {

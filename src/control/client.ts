@@ -3,22 +3,32 @@ import { readdirSync, unlinkSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { ControlReply } from './protocol.js';
-import { runtimeDir } from './runtime-dir.js';
+import { checkRuntimeDir, runtimeDir } from './runtime-dir.js';
 
 export interface KernelAnswer {
   socket: string;
   reply: ControlReply;
 }
 
-function alive(pid: number): boolean {
+/**
+ * A socket file nobody listens on: connect() is refused at once. That is the only sure sign of a dead
+ * kernel: its pid may have been reused by an unrelated process, and a stopped (SIGSTOP) or busy kernel
+ * still accepts the connection (it just answers late), so neither pid liveness nor silence is used.
+ */
+export function isStale(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException | undefined)?.code === 'ECONNREFUSED';
+}
+
+function removeStale(path: string): boolean {
   try {
-    process.kill(pid, 0);
+    unlinkSync(path);
     return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  } catch {
+    return false; // raced with another cleaner
   }
 }
 
+/** One request/reply on a control socket. Rejects with the socket error (ECONNREFUSED: stale) or 'no answer' after timeoutMs. */
 export function query(path: string, timeoutMs = 1500): Promise<ControlReply> {
   return new Promise((resolve, reject) => {
     const sock = connect(path);
@@ -45,28 +55,53 @@ export function query(path: string, timeoutMs = 1500): Promise<ControlReply> {
   });
 }
 
-/** Every kernel that answers. Sockets of dead kernels (pid gone) are removed on the way. */
-export async function queryAll(dir = runtimeDir()): Promise<KernelAnswer[]> {
-  let names: string[];
+/** Whether a kernel listens on the socket: connects and hangs up without asking anything. */
+export function probe(path: string, timeoutMs = 1000): Promise<'live' | 'stale' | 'unknown'> {
+  return new Promise((resolve) => {
+    const sock = connect(path);
+    const done = (r: 'live' | 'stale' | 'unknown'): void => {
+      clearTimeout(timer);
+      sock.destroy();
+      resolve(r);
+    };
+    const timer = setTimeout(() => done('unknown'), timeoutMs);
+    sock.on('connect', () => done('live'));
+    sock.on('error', (err) => done(isStale(err) ? 'stale' : 'unknown'));
+  });
+}
+
+function socketsIn(dir: string): string[] {
   try {
-    names = readdirSync(dir).filter((n) => n.endsWith('.sock'));
+    return readdirSync(dir)
+      .filter((n) => n.endsWith('.sock'))
+      .map((n) => join(dir, n));
   } catch {
     return [];
   }
+}
+
+/**
+ * Remove the sockets of dead kernels (nobody listening) from the runtime directory, except `keep`.
+ * Called when a kernel opens its own socket. Returns the paths removed.
+ */
+export async function sweepStale(dir: string, keep?: string): Promise<string[]> {
+  const paths = socketsIn(dir).filter((p) => p !== keep);
+  const results = await Promise.all(paths.map(async (p) => ((await probe(p)) === 'stale' && removeStale(p) ? p : undefined)));
+  return results.filter((p): p is string => p !== undefined);
+}
+
+/**
+ * Every kernel that answers. The directory is checked first (ours, mode 0700: see checkRuntimeDir; throws
+ * InputError E_RUNTIME_DIR otherwise). Sockets of dead kernels are removed on the way.
+ */
+export async function queryAll(dir = runtimeDir()): Promise<KernelAnswer[]> {
+  if (!checkRuntimeDir(dir)) return [];
   const answers = await Promise.all(
-    names.map(async (n): Promise<KernelAnswer | undefined> => {
-      const path = join(dir, n);
+    socketsIn(dir).map(async (path): Promise<KernelAnswer | undefined> => {
       try {
         return { socket: path, reply: await query(path) };
-      } catch {
-        const pid = Number(n.split('-')[0]);
-        if (Number.isInteger(pid) && pid > 0 && !alive(pid)) {
-          try {
-            unlinkSync(path);
-          } catch {
-            // raced with its owner
-          }
-        }
+      } catch (err) {
+        if (isStale(err)) removeStale(path);
         return undefined;
       }
     }),

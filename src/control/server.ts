@@ -1,6 +1,7 @@
 /**
  * One kernel's control socket: a Unix socket `<runtime dir>/<kernel pid>-<run id>.sock`, mode 0600,
- * answering `ps` from the ACB table. Removed when the run ends (and on process exit as a last resort).
+ * answering `ps` from the ACB table. Removed when the run ends (and on process exit as a last resort); a
+ * kernel killed with SIGKILL leaves it behind, and the next kernel to start (or `agentos ps`) removes it.
  * Only reads the table: it never holds a reference the kernel waits on.
  */
 import { chmodSync, unlinkSync } from 'node:fs';
@@ -8,6 +9,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Acb } from '../kernel/acb.js';
 import { controlRequestSchema, MAX_REQUEST_BYTES, type ControlReply, type KernelInfo } from './protocol.js';
+import { sweepStale } from './client.js';
 import { ensureRuntimeDir } from './runtime-dir.js';
 
 export interface ControlSource {
@@ -35,6 +37,8 @@ export class ControlServer {
     } catch {
       // none
     }
+    // Sockets other dead kernels left (SIGKILL skips their cleanup): nobody listens on them any more.
+    await sweepStale(d, path);
     const server = createServer();
     const ctl = new ControlServer(path, server);
     server.on('connection', (sock) => ctl.serve(sock, src));

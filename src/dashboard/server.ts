@@ -13,7 +13,7 @@ import { PACKAGE_ROOT } from '../paths.js';
 import type { RunMetricsExporter } from '../observe/prometheus.js';
 import { ClientHub, type HubOptions, type HubStats } from './client-hub.js';
 import type { RunView } from './run-view.js';
-import { hostAllowed, isLoopbackHost, newToken, originAllowed, tokenMatches, tokenOf } from './security.js';
+import { hostAllowed, newToken, originAllowed, tokenCookie, tokenMatches, tokensOf } from './security.js';
 
 const WEB_ROOT = join(PACKAGE_ROOT, 'src', 'dashboard', 'web');
 
@@ -43,7 +43,8 @@ const STATIC: Record<string, string> = {
 };
 
 export class DashboardServer {
-  readonly token: string | undefined;
+  /** Required on every host, loopback included (see security.ts). */
+  readonly token: string;
   readonly host: string;
   port = 0;
   private readonly http: Server;
@@ -56,7 +57,7 @@ export class DashboardServer {
 
   private constructor(private readonly opts: DashboardOptions) {
     this.host = opts.host ?? '127.0.0.1';
-    this.token = isLoopbackHost(this.host) ? undefined : newToken();
+    this.token = newToken();
     this.hub = new ClientHub(opts);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
     this.http = createServer((req, res) => {
@@ -90,10 +91,10 @@ export class DashboardServer {
     return s;
   }
 
-  /** The URL to print (with the token when one is required). */
+  /** The URL to print, with the token (the page trades it for a cookie on first load). */
   get url(): string {
     const h = this.host.includes(':') ? `[${this.host}]` : this.host;
-    return `http://${h}:${this.port}/${this.token ? `?token=${this.token}` : ''}`;
+    return `http://${h}:${this.port}/?token=${this.token}`;
   }
 
   get hubStats(): HubStats {
@@ -119,12 +120,13 @@ export class DashboardServer {
 
   private allowed(req: IncomingMessage, url: URL): boolean {
     if (!hostAllowed(req, this.host, this.port) || !originAllowed(req)) return false;
-    return this.token === undefined || tokenMatches(this.token, tokenOf(req, url));
+    return tokensOf(req, url, this.port).some((t) => tokenMatches(this.token, t));
   }
 
-  private reply(res: ServerResponse, status: number, body: unknown, type = 'application/json; charset=utf-8'): void {
+  private reply(res: ServerResponse, status: number, body: unknown, type = 'application/json; charset=utf-8', extra: Record<string, string> = {}): void {
     if (res.headersSent) return;
     res.writeHead(status, {
+      ...extra,
       'content-type': type,
       'cache-control': 'no-store',
       'x-content-type-options': 'nosniff',
@@ -137,16 +139,22 @@ export class DashboardServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://x');
     if (!this.allowed(req, url)) {
-      this.reply(res, 403, { error: this.token ? 'a valid token is required (?token=... as printed at start-up)' : 'forbidden host or origin' });
+      this.reply(res, 403, { error: 'forbidden: open the URL printed at start-up (it carries ?token=...), or send the token as Authorization: Bearer / X-AgentOS-Token; on loopback the Host must name loopback and a browser Origin must be this page' });
       return;
     }
     const path = url.pathname;
+    if (req.method === 'GET' && (path === '/' || path === '/index.html') && url.searchParams.has('token')) {
+      // The printed URL: trade the token for the page's cookie and drop it from the address bar (a
+      // redirect, so the URL with the token is not the page the browser keeps in its history).
+      this.reply(res, 303, '', 'text/plain; charset=utf-8', { location: '/', 'set-cookie': tokenCookie(this.port, this.token) });
+      return;
+    }
     if (path === '/favicon.ico') {
       res.writeHead(204).end();
       return;
     }
     if (req.method === 'GET' && (path === '/' || path === '/index.html')) {
-      const html = readFileSync(join(WEB_ROOT, 'index.html'), 'utf8').replaceAll('__TOKEN__', this.token ?? '');
+      const html = readFileSync(join(WEB_ROOT, 'index.html'), 'utf8');
       this.reply(res, 200, html, 'text/html; charset=utf-8');
       return;
     }

@@ -40,7 +40,7 @@ describe('dashboard fan-out: late joiners and slow clients', () => {
     const server = await DashboardServer.start({ mode: 'live', port: 0, tickMs: 20, highWaterBytes: high, lowWaterBytes: 16 * 1024 });
     servers.push(server);
     server.setView(view);
-    const wsUrl = `ws://127.0.0.1:${server.port}/ws`;
+    const wsUrl = `ws://127.0.0.1:${server.port}/ws?token=${server.token}`;
 
     events.emit({ type: 'run.started', run_id: 'r1', plan: 'p', tasks: 1, agents: ['a'], run_dir: '/x' });
     events.emit({ type: 'task.added', task: 't1', agent: 'a', deps: [], dynamic: false });
@@ -109,7 +109,7 @@ describe('dashboard fan-out: late joiners and slow clients', () => {
     const a = new RunView();
     a.apply({ type: 'run.started', run_id: 'first', plan: 'p', tasks: 0, agents: [], run_dir: '/a', t: 0 });
     server.setView(a);
-    const c = client(`ws://127.0.0.1:${server.port}/ws`);
+    const c = client(`ws://127.0.0.1:${server.port}/ws?token=${server.token}`);
     await c.opened;
     await waitFor(() => c.msgs.some((m) => m.type === 'snapshot' && (m as unknown as { run: { run_id: string } }).run?.run_id === 'first'), 5000, 'first run');
     const b = new RunView();

@@ -119,9 +119,9 @@ describe('watching a live run from outside: agentos ps / top, --metrics, trace.j
     const { dir, plan } = gatedDemoPlan();
     const runsDir = join(dir, 'runs');
     const cli = startWatched(['run', plan, '--agents', CRASH_DEMO_AGENTS, '--agents', FIXTURE_AGENTS, '--runs-dir', runsDir, '--dashboard', '0']);
-    const url = (await cli.waitLine(/^dashboard: (http:\/\/127\.0\.0\.1:\d+\/)$/))[1]!;
+    const url = (await cli.waitLine(/^dashboard: (http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)$/))[1]!; // a token on loopback too
     const gateRunning = async (): Promise<boolean> => {
-      const state = (await (await fetch(new URL('/api/state', url))).json()) as { tasks: Array<{ id: string; state: string }> } | null;
+      const state = (await (await fetch(new URL(`/api/state${new URL(url).search}`, url))).json()) as { tasks: Array<{ id: string; state: string }> } | null;
       return state?.tasks.some((t) => t.id === 'gate' && t.state === 'running') ?? false;
     };
     for (let i = 0; i < 400 && !(await gateRunning()); i++) await new Promise((r) => setTimeout(r, 50));

@@ -3,7 +3,8 @@
 'use strict';
 
 (() => {
-  const TOKEN = new URLSearchParams(location.search).get('token') || '';
+  // No token here: the server traded the printed URL's ?token= for an HttpOnly cookie (and redirected
+  // to /), which every request below (assets, WebSocket, actions) carries.
   const MAX_EVENTS = 5000;
   const SHOWN_EVENTS = 400;
   const $ = (sel) => document.querySelector(sel);
@@ -33,7 +34,7 @@
   let retryMs = 500;
   function connect() {
     const proto = location.protocol === 'https:' ? 'wss' : 'ws';
-    const ws = new WebSocket(`${proto}://${location.host}/ws${TOKEN ? `?token=${encodeURIComponent(TOKEN)}` : ''}`);
+    const ws = new WebSocket(`${proto}://${location.host}/ws`);
     setConn('connecting');
     ws.onopen = () => {
       retryMs = 500;
@@ -104,7 +105,7 @@
     msg.textContent = '';
     $('#run-btn').disabled = true;
     try {
-      const res = await fetch(`/api/run${TOKEN ? `?token=${encodeURIComponent(TOKEN)}` : ''}`, {
+      const res = await fetch('/api/run', {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ goal: $('#goal').value, inject: $('#inject').checked, repo: $('#repo').value }),
