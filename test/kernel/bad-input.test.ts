@@ -27,22 +27,22 @@ const ok = (id: string, extra = ''): string => `  - id: ${id}\n    agent: ok_age
 describe('plan errors', () => {
   it('YAML syntax, with the line', async () => {
     const { dir, plan } = planFile(`name: p\ntasks:\n  - id: a\n    agent: [ok_agent\n`);
-    await expectBadInput(['run', plan, '--agents', FIXTURE_AGENTS], dir, /plan\.yaml:\d+: YAML syntax error/);
+    await expectBadInput(['run', plan, '--agents', FIXTURE_AGENTS], dir, /plan\.yaml:\d+:\d+: YAML syntax error in plan: .*Fix: correct the YAML at line \d+/);
   });
 
   it('schema: names the field and the value', async () => {
     const { dir, plan } = planFile(`name: p\ntasks:\n  - id: a\n    agent: ok_agent\n    deps: nope\n`);
-    await expectBadInput(['run', plan, '--agents', FIXTURE_AGENTS], dir, /plan\.yaml:5: invalid plan: field 'tasks\.0\.deps'.*got "nope"/);
+    await expectBadInput(['run', plan, '--agents', FIXTURE_AGENTS], dir, /plan\.yaml:5:11: invalid plan: field 'tasks\.0\.deps'.*got "nope"/);
   });
 
   it('schema: unknown keys are errors', async () => {
     const { dir, plan } = planFile(`name: p\ntasks:\n  - id: a\n    agnet: ok_agent\n`);
-    await expectBadInput(['run', plan, '--agents', FIXTURE_AGENTS], dir, /unknown field 'agnet'/);
+    await expectBadInput(['run', plan, '--agents', FIXTURE_AGENTS], dir, /plan\.yaml:4:5: invalid plan: unknown field 'agnet'/);
   });
 
   it('unknown agent, listing the known ones', async () => {
     const { dir, plan } = planFile(`name: p\ntasks:\n  - id: a\n    agent: nobody\n`);
-    await expectBadInput(['run', plan, '--agents', FIXTURE_AGENTS], dir, /plan\.yaml:4: task 'a' names unknown agent 'nobody' \(known: .*ok_agent/);
+    await expectBadInput(['run', plan, '--agents', FIXTURE_AGENTS], dir, /plan\.yaml:4:12: task 'a' names unknown agent 'nobody' \(known: .*ok_agent/);
   });
 
   it('unknown dependency', async () => {
@@ -52,7 +52,7 @@ describe('plan errors', () => {
 
   it('duplicate task id', async () => {
     const { dir, plan } = planFile(`name: p\ntasks:\n${ok('a')}${ok('a')}`);
-    await expectBadInput(['run', plan, '--agents', FIXTURE_AGENTS], dir, /plan\.yaml:5: duplicate task id 'a'/);
+    await expectBadInput(['run', plan, '--agents', FIXTURE_AGENTS], dir, /plan\.yaml:5:9: duplicate task id 'a'/);
   });
 
   it('cycle, listing its tasks', async () => {
@@ -78,19 +78,19 @@ describe('agent.yaml errors', () => {
   it('missing handler file', async () => {
     const agents = agentDir('lost', 'name: lost\nhandler: ./gone.js\n', false);
     const { dir, plan } = planFile('name: p\ntasks:\n  - id: a\n    agent: lost\n');
-    await expectBadInput(['run', plan, '--agents', agents], dir, /lost\/agent\.yaml: handler file not found: '\.\/gone\.js'/);
+    await expectBadInput(['run', plan, '--agents', agents], dir, /lost\/agent\.yaml:2:10: handler file not found: '\.\/gone\.js'/);
   });
 
   it('a field of the wrong type, with line and value', async () => {
     const agents = agentDir('typo', 'name: typo\nhandler: ./handler.js\nretry:\n  max_attempts: three\n');
     const { dir, plan } = planFile('name: p\ntasks:\n  - id: a\n    agent: typo\n');
-    await expectBadInput(['run', plan, '--agents', agents], dir, /typo\/agent\.yaml:4: invalid agent: field 'retry\.max_attempts'.*got "three"/);
+    await expectBadInput(['run', plan, '--agents', agents], dir, /typo\/agent\.yaml:4:17: invalid agent: field 'retry\.max_attempts'.*got "three"/);
   });
 
   it('an unknown key', async () => {
     const agents = agentDir('extra', 'name: extra\nhandler: ./handler.js\ntimeout: 5\n');
     const { dir, plan } = planFile('name: p\ntasks:\n  - id: a\n    agent: extra\n');
-    await expectBadInput(['run', plan, '--agents', agents], dir, /extra\/agent\.yaml.*unknown field 'timeout'/);
+    await expectBadInput(['run', plan, '--agents', agents], dir, /extra\/agent\.yaml:3:1: invalid agent: unknown field 'timeout'/);
   });
 
   it('a fallback that does not exist', async () => {
