@@ -81,7 +81,10 @@ function fixFor(issue: z.core.$ZodIssue): string | undefined {
     case 'too_big':
       return bound(issue, issue.maximum, 'max');
     case 'invalid_type':
-      return issue.expected === 'int' ? 'use a whole number' : `use ${/^[aeiou]/.test(issue.expected) ? 'an' : 'a'} ${issue.expected === 'object' ? 'map' : issue.expected === 'array' ? 'list' : issue.expected}`;
+    {
+      const noun = issue.expected === 'int' ? 'whole number' : issue.expected === 'object' ? 'map' : issue.expected === 'array' ? 'list' : issue.expected;
+      return `use ${/^[aeiou]/.test(noun) ? 'an' : 'a'} ${noun}`;
+    }
     case 'invalid_value':
       return `use one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
     case 'invalid_format':
