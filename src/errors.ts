@@ -12,6 +12,8 @@ export type ErrorCode =
   | 'E_CYCLE'
   | 'E_MISSING_HANDLER'
   | 'E_FILE_NOT_FOUND'
+  | 'E_TOO_LARGE'
+  | 'E_YAML_LIMIT'
   | 'E_USAGE'
   | 'E_SPAWN'
   /** A cgroup could not be created, joined, limited or removed (process containment). */

@@ -19,9 +19,9 @@ export interface Io {
 export const EXIT = { ok: 0, failed: 1, input: 2, internal: 70, sigint: 130, sigterm: 143 } as const;
 
 /** Everything that can be wrong with the input is found here, before any process starts. */
-export function prepareRun(opts: Pick<RunOptions, 'plan' | 'agents' | 'injections'>) {
+export function prepareRun(opts: Pick<RunOptions, 'plan' | 'agents' | 'injections' | 'maxPlanTasks' | 'maxPlanBytes'>) {
   const registry = new AgentRegistry([BUILTIN_AGENTS, ...opts.agents]);
-  const plan = loadPlanFile(opts.plan, registry);
+  const plan = loadPlanFile(opts.plan, registry, { maxTasks: opts.maxPlanTasks, maxBytes: opts.maxPlanBytes });
   for (const inj of opts.injections) {
     if (!registry.has(inj.agent)) throw new InputError('E_UNKNOWN_AGENT', `--inject names unknown agent '${inj.agent}' (known: ${registry.names().join(', ')}).`);
   }

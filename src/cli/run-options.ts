@@ -2,6 +2,7 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { DEFAULT_MAX_PLAN_BYTES, DEFAULT_MAX_PLAN_TASKS } from '../config/plan.js';
 import { InputError } from '../errors.js';
 import { FAULTS } from '../protocol/messages.js';
 import type { Injection } from '../scheduler/scheduler.js';
@@ -36,6 +37,8 @@ export const runOptionsSchema = z.object({
   runsDir: z.string().default('.agentos/runs'),
   sampleMs: intFlag('--sample-ms', 10, 60_000).default(250),
   quiet: z.boolean().default(false),
+  maxPlanTasks: intFlag('--max-plan-tasks', 1, 100_000_000).optional(),
+  maxPlanBytes: intFlag('--max-plan-bytes', 1, Number.MAX_SAFE_INTEGER).optional(),
 });
 
 export type RunOptions = z.output<typeof runOptionsSchema> & {
@@ -58,6 +61,8 @@ export const RUN_USAGE = `usage: agentos run <plan.yaml> [options]
   --runs-dir DIR        parent of the run directory (default .agentos/runs)
   --sample-ms N         quota sampler period (default 250)
   --quiet               no progress lines
+  --max-plan-tasks N    refuse a plan listing more tasks (default ${DEFAULT_MAX_PLAN_TASKS})
+  --max-plan-bytes N    refuse a plan file larger than N bytes (default ${DEFAULT_MAX_PLAN_BYTES})
   --dashboard [PORT]    serve the live dashboard on 127.0.0.1 (PORT 0 or none: a free port; the URL is
                         printed); it stays up after the run until Ctrl-C, and can start further runs
   --host HOST           listen there instead of 127.0.0.1 (the printed URL carries the token either way)
@@ -83,6 +88,8 @@ export function parseRunOptions(argvIn: string[]): RunOptions {
         'runs-dir': { type: 'string' },
         'sample-ms': { type: 'string' },
         quiet: { type: 'boolean' },
+        'max-plan-tasks': { type: 'string' },
+        'max-plan-bytes': { type: 'string' },
         host: { type: 'string' },
       },
     }));
@@ -100,6 +107,8 @@ export function parseRunOptions(argvIn: string[]): RunOptions {
     runsDir: values['runs-dir'],
     sampleMs: values['sample-ms'],
     quiet: values.quiet,
+    maxPlanTasks: values['max-plan-tasks'],
+    maxPlanBytes: values['max-plan-bytes'],
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;

@@ -2,11 +2,12 @@
  * agent.yaml: the declarative description of one agent. Validated strictly: unknown keys are errors.
  * Only `name` and `handler` are required; every default is documented in docs/agents.md.
  */
-import { existsSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { InputError } from '../errors.js';
-import { readYamlFile, validateYaml } from './yaml-file.js';
+import { InputProblems } from './problems.js';
+import { readYamlFile, schemaProblems } from './yaml-file.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
@@ -102,28 +103,51 @@ export interface AgentSpec extends AgentSpecFields {
 
 const HINT = 'see docs/agents.md for every agent.yaml field and its default';
 
+/**
+ * Load and validate one agent.yaml. Every problem of the file (schema, name, handler) is reported at
+ * once: throws InputProblems (codes E_YAML_SYNTAX, E_YAML_LIMIT, E_SCHEMA, E_MISSING_HANDLER) or
+ * InputError (E_FILE_NOT_FOUND).
+ */
 export function loadAgentSpec(file: string, expectedName?: string): AgentSpec {
   const source = readYamlFile(file, 'agent.yaml');
-  const fields = validateYaml(source, agentSpecSchema, 'agent', HINT);
-  if (expectedName !== undefined && fields.name !== expectedName) {
-    throw new InputError(
-      'E_SCHEMA',
-      `${file}:${source.lineOf(['name']) ?? 1}: invalid agent: field 'name' is "${fields.name}" but the directory is "${expectedName}". Fix: make them the same.`,
-      { file },
-    );
+  const res = schemaProblems(source, agentSpecSchema, 'agent', HINT);
+  const problems = 'problems' in res ? [...res.problems] : [];
+  // Name and handler are checked from the raw values too, so they are reported with the schema's problems.
+  const raw = (source.data !== null && typeof source.data === 'object' ? source.data : {}) as Record<string, unknown>;
+  if (expectedName !== undefined && typeof raw.name === 'string' && raw.name !== expectedName) {
+    const pos = source.posOf(['name']);
+    problems.push({ code: 'E_SCHEMA', file, line: pos?.line, col: pos?.col, message: `invalid agent: field 'name' is "${raw.name}" but the directory is "${expectedName}". Fix: make them the same.` });
   }
-  return finishSpec(file, fields);
+  if (typeof raw.handler === 'string' && raw.handler.length > 0) {
+    const missing = handlerProblem(file, raw.handler);
+    if (missing) {
+      const pos = source.posOf(['handler']);
+      problems.push({ code: 'E_MISSING_HANDLER', file, line: pos?.line, col: pos?.col, message: missing });
+    }
+  }
+  if (problems.length > 0) {
+    problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
+    throw new InputProblems(problems);
+  }
+  return finishSpec(file, (res as { data: AgentSpecFields }).data);
 }
 
-/** Resolve and check the handler file of validated fields. */
+function resolveHandler(file: string, handler: string): string {
+  return isAbsolute(handler) ? handler : resolve(dirname(file), handler);
+}
+
+/** Why the handler cannot be loaded, or undefined when it is a file. */
+function handlerProblem(file: string, handler: string): string | undefined {
+  const handlerPath = resolveHandler(file, handler);
+  const st = statSync(handlerPath, { throwIfNoEntry: false });
+  if (st?.isFile()) return undefined;
+  const why = st?.isDirectory() ? 'is a directory' : 'not found';
+  return `handler file ${why}: '${handler}' (looked for ${handlerPath}). Fix: point 'handler' at an ESM module relative to agent.yaml.`;
+}
+
+/** Resolve and check the handler file of validated fields. Throws InputError E_MISSING_HANDLER. */
 export function finishSpec(file: string, fields: AgentSpecFields): AgentSpec {
-  const handlerPath = isAbsolute(fields.handler) ? fields.handler : resolve(dirname(file), fields.handler);
-  if (!existsSync(handlerPath) || !statSync(handlerPath).isFile()) {
-    throw new InputError(
-      'E_MISSING_HANDLER',
-      `${file}: handler file not found: '${fields.handler}' (looked for ${handlerPath}). Fix: point 'handler' at an ESM module relative to agent.yaml.`,
-      { file },
-    );
-  }
-  return { ...fields, file, handlerPath };
+  const missing = handlerProblem(file, fields.handler);
+  if (missing) throw new InputError('E_MISSING_HANDLER', `${file}: ${missing}`, { file });
+  return { ...fields, file, handlerPath: resolveHandler(file, fields.handler) };
 }

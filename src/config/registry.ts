@@ -6,6 +6,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InputError } from '../errors.js';
 import { type AgentSpec, loadAgentSpec } from './agent-spec.js';
+import { ProblemList } from './problems.js';
 
 export class AgentRegistry {
   private readonly files = new Map<string, string>();
@@ -15,8 +16,14 @@ export class AgentRegistry {
   constructor(dirs: readonly string[]) {
     for (const dir of dirs) {
       const abs = resolve(dir);
-      if (!existsSync(abs) || !statSync(abs).isDirectory()) {
-        throw new InputError('E_FILE_NOT_FOUND', `${dir}: agent directory not found. Fix: pass a directory that holds <name>/agent.yaml.`, { file: dir });
+      const st = statSync(abs, { throwIfNoEntry: false });
+      if (!st?.isDirectory()) {
+        const what = st ? 'is a file, not an agent directory' : 'agent directory not found';
+        throw new InputError('E_FILE_NOT_FOUND', `${dir}: ${what}. Fix: pass a directory that holds <name>/agent.yaml.`, { file: dir });
+      }
+      if (existsSync(join(abs, 'agent.yaml'))) {
+        // A new user's likely slip: --agents agents/foo instead of --agents agents.
+        throw new InputError('E_FILE_NOT_FOUND', `${dir}: this is one agent's directory (it holds agent.yaml); --agents takes the directory above it. Fix: pass ${resolve(abs, '..')}.`, { file: dir });
       }
       for (const entry of readdirSync(abs, { withFileTypes: true })) {
         if (!entry.isDirectory()) continue;
@@ -49,6 +56,41 @@ export class AgentRegistry {
     const spec = loadAgentSpec(file, name);
     this.specs.set(name, spec);
     return spec;
+  }
+
+  /**
+   * Load every named agent and its fallback chain, collecting the problems of every file (schema,
+   * handler, fallbacks that are missing or loop) instead of stopping at the first.
+   * Throws InputProblems listing them all.
+   */
+  validate(names: Iterable<string>): void {
+    const problems = new ProblemList();
+    const checked = new Set<string>();
+    for (const start of names) {
+      const seen: string[] = [];
+      let prev: AgentSpec | undefined;
+      let cur: string | undefined = start;
+      while (cur !== undefined && !checked.has(cur)) {
+        if (seen.includes(cur)) {
+          problems.add({ code: 'E_CYCLE', file: this.files.get(start), message: `fallback loop: ${[...seen, cur].join(' -> ')}. Fix: end the fallback chain at an agent without 'fallback'.` });
+          break;
+        }
+        seen.push(cur);
+        if (!this.has(cur)) {
+          problems.add({ code: 'E_UNKNOWN_AGENT', file: prev?.file, message: `fallback agent '${cur}' not found (known: ${this.names().join(', ')}). Fix: name an existing agent or add its directory with --agents.` });
+          break;
+        }
+        try {
+          prev = this.get(cur);
+        } catch (err) {
+          problems.addError(err);
+          break;
+        }
+        cur = prev.fallback;
+      }
+      for (const s of seen) checked.add(s);
+    }
+    problems.throwIfAny();
   }
 
   /** The fallback chain of an agent, itself first; a loop in the chain is an input error. */

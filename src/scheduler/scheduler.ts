@@ -11,7 +11,7 @@ import { BRAND, type Fault } from '../protocol/messages.js';
 import type { AgentPool } from '../kernel/agent-pool.js';
 import type { AgentProcess } from '../kernel/agent-process.js';
 import { retryDelay } from './backoff.js';
-import { TaskGraph, isTerminal, type TaskRecord } from './task-graph.js';
+import { TaskGraph, findCycle, formatCycle, formatIds, isTerminal, topologicalOrder, type TaskRecord } from './task-graph.js';
 
 export interface Injection {
   agent: string;
@@ -77,19 +77,13 @@ export class Scheduler {
 
   /** Add tasks of a checked plan (deps may point forward within the batch). */
   addPlan(tasks: ReadonlyArray<{ id: string; agent: string; deps: string[]; input?: unknown }>): void {
-    // Insert in dependency order so every task's deps exist when it is added.
-    const pending = new Map(tasks.map((t) => [t.id, t]));
-    while (pending.size > 0) {
-      let progressed = false;
-      for (const [id, t] of pending) {
-        if (t.deps.every((d) => this.graph.get(d) !== undefined)) {
-          this.insert(t, false);
-          pending.delete(id);
-          progressed = true;
-        }
-      }
-      if (!progressed) throw new AgentOSError('E_CYCLE', `plan has a cycle among: ${[...pending.keys()].join(', ')}`);
+    // Insert in dependency order so every task's deps exist when it is added (linear for any listing order).
+    const sorted = topologicalOrder(tasks, (id) => this.graph.get(id) !== undefined);
+    if ('stuck' in sorted) {
+      const cycle = findCycle(sorted.stuck);
+      throw new AgentOSError('E_CYCLE', cycle ? `plan has a dependency cycle: ${formatCycle(cycle)}` : `plan has tasks whose dependencies never exist: ${formatIds(sorted.stuck.map((t) => t.id))}`);
     }
+    for (const t of sorted.order) this.insert(t, false);
     this.checkDone();
   }
 
@@ -198,11 +192,13 @@ export class Scheduler {
     void this.execute(rec);
   }
 
+  /** Skip a task blocked by `cause`; its own dependents are the caller's (onTerminal walks them iteratively). */
   private skip(rec: TaskRecord, cause: TaskRecord): void {
     if (isTerminal(rec.state)) return;
     rec.error = null;
     this.setState(rec, 'skipped', { reason: `dependency ${cause.id} ${cause.state}` });
-    this.onTerminal(rec);
+    this.notifyTerminal(rec);
+    this.checkDone();
   }
 
   /** Resolves with the task once it reached a final state. */
@@ -218,6 +214,20 @@ export class Scheduler {
   }
 
   private onTerminal(rec: TaskRecord): void {
+    this.notifyTerminal(rec);
+    if (rec.state === 'succeeded') {
+      for (const id of rec.dependents) {
+        const dep = this.graph.get(id)!;
+        if (dep.state === 'pending' && --dep.unmet === 0) this.makeReady(dep);
+      }
+    } else {
+      // A loop, not recursion: the failed head of a 100,000-task chain skips them all without a deep stack.
+      for (const { task, cause } of this.graph.blockedDependents(rec)) this.skip(task, cause);
+    }
+    this.checkDone();
+  }
+
+  private notifyTerminal(rec: TaskRecord): void {
     const waiters = this.finishWaiters.get(rec.id);
     if (waiters) {
       this.finishWaiters.delete(rec.id);
@@ -230,16 +240,6 @@ export class Scheduler {
         // a listener's bug must not stop the scheduler
       }
     }
-    for (const id of rec.dependents) {
-      const dep = this.graph.get(id)!;
-      if (dep.state !== 'pending') continue;
-      if (rec.state === 'succeeded') {
-        if (--dep.unmet === 0) this.makeReady(dep);
-      } else {
-        this.skip(dep, rec);
-      }
-    }
-    this.checkDone();
   }
 
   private checkDone(): void {
