@@ -14,7 +14,12 @@ export type ErrorCode =
   | 'E_FILE_NOT_FOUND'
   | 'E_USAGE'
   | 'E_SPAWN'
-  | 'E_INTERNAL';
+  | 'E_INTERNAL'
+  // The run journal (docs/durability.md): unreadable or inconsistent before its torn tail; cannot be written.
+  | 'E_JOURNAL_CORRUPT'
+  | 'E_JOURNAL_IO'
+  // The run directory is locked by a live kernel.
+  | 'E_RUN_LOCKED';
 
 export class AgentOSError extends Error {
   readonly code: ErrorCode;
