@@ -54,6 +54,8 @@ export class FileJournal implements Journal {
   private failed: AgentOSError | null = null;
   private closed = false;
   private last: Promise<void> = Promise.resolve();
+  /** Counters since open: facts appended, write()s issued for batches, fsyncs done (the group-commit ratio). */
+  readonly stats = { facts: 0, writes: 0, syncs: 0 };
 
   private constructor(file: string, fd: number, nextSeq: number, opts: FileJournalOptions) {
     this.file = file;
@@ -101,8 +103,13 @@ export class FileJournal implements Journal {
   }
 
   append(fact: FactInput): Promise<number> {
-    const { seq, batch } = this.enqueue(fact);
-    return batch.done.then(() => seq);
+    let queued: { seq: number; batch: Batch };
+    try {
+      queued = this.enqueue(fact);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    return queued.batch.done.then(() => queued.seq);
   }
 
   appendNoWait(fact: FactInput): number {
@@ -152,6 +159,7 @@ export class FileJournal implements Journal {
     batch.chunks.push(line);
     batch.bytes += line.length; // UTF-16 units: close enough for a size threshold, and free
     batch.facts++;
+    this.stats.facts++;
     if (batch.bytes >= this.opts.maxBatchBytes || batch.facts >= this.opts.maxBatchFacts) this.closeOpenBatch();
     else if (!this.timer) this.timer = setTimeout(() => this.closeOpenBatch(), Math.max(0, this.opts.windowMs - (performance.now() - batch.firstAt)));
     return { seq, batch };
@@ -193,7 +201,11 @@ export class FileJournal implements Journal {
       try {
         const text = batches.length === 1 ? batches[0]!.chunks.join('') : batches.map((b) => b.chunks.join('')).join('');
         await writeAll(this.fd, Buffer.from(text, 'utf8'));
-        if (this.opts.sync === 'fdatasync') await syncFd(this.fd);
+        this.stats.writes++;
+        if (this.opts.sync === 'fdatasync') {
+          await syncFd(this.fd);
+          this.stats.syncs++;
+        }
         for (const b of batches) b.resolve();
       } catch (err) {
         this.failed = new AgentOSError('E_JOURNAL_IO', `${this.file}: journal write failed: ${(err as Error).message}. The run cannot go on without its record.`, { file: this.file, cause: err });
