@@ -50,7 +50,8 @@ export class FileJournal implements Journal {
   /** Batches closed and waiting for the writer, oldest first. */
   private readonly queue: Batch[] = [];
   private writing = false;
-  private timer: NodeJS.Timeout | null = null;
+  /** Cancels the scheduled close of the open batch (a timer, or an immediate for a window of 0). */
+  private timer: (() => void) | null = null;
   private failed: AgentOSError | null = null;
   private closed = false;
   private last: Promise<void> = Promise.resolve();
@@ -113,10 +114,7 @@ export class FileJournal implements Journal {
   }
 
   appendNoWait(fact: FactInput): number {
-    const { seq, batch } = this.enqueue(fact);
-    // The error is kept in `failed` and thrown by the next call; do not let it go unhandled here.
-    batch.done.catch(() => undefined);
-    return seq;
+    return this.enqueue(fact).seq;
   }
 
   async flush(): Promise<void> {
@@ -161,8 +159,18 @@ export class FileJournal implements Journal {
     batch.facts++;
     this.stats.facts++;
     if (batch.bytes >= this.opts.maxBatchBytes || batch.facts >= this.opts.maxBatchFacts) this.closeOpenBatch();
-    else if (!this.timer) this.timer = setTimeout(() => this.closeOpenBatch(), Math.max(0, this.opts.windowMs - (performance.now() - batch.firstAt)));
+    else if (!this.timer) this.timer = this.schedule(Math.max(0, this.opts.windowMs - (performance.now() - batch.firstAt)));
     return { seq, batch };
+  }
+
+  /** setTimeout clamps 0 to 1 ms; a window of 0 means the next turn of the event loop, so use setImmediate. */
+  private schedule(delayMs: number): () => void {
+    if (delayMs <= 0) {
+      const im = setImmediate(() => this.closeOpenBatch());
+      return () => clearImmediate(im);
+    }
+    const t = setTimeout(() => this.closeOpenBatch(), delayMs);
+    return () => clearTimeout(t);
   }
 
   private newBatch(): Batch {
@@ -172,11 +180,14 @@ export class FileJournal implements Journal {
       resolve = res;
       reject = rej;
     });
+    // A write error is kept in `failed` and thrown by the next call; appendNoWait callers do not await
+    // `done`, so it must not surface as an unhandled rejection.
+    done.catch(() => undefined);
     return { chunks: [], bytes: 0, facts: 0, firstAt: performance.now(), done, resolve, reject };
   }
 
   private closeOpenBatch(): void {
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.();
     this.timer = null;
     const batch = this.open;
     if (!batch) return;
