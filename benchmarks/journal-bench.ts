@@ -72,6 +72,33 @@ async function measure(mode: string, opts: FileJournalOptions, appenders: number
   }
 }
 
+/** Open loop: facts arrive at `rate` per second whatever the acks do (a kernel finishing tasks at that pace). */
+async function openLoop(mode: string, opts: FileJournalOptions, rate: number): Promise<Result> {
+  const dir = mkdtempSync(join(BASE, 'agentos-journal-bench-'));
+  try {
+    const j = FileJournal.create(dir, opts);
+    await j.append(HEADER);
+    const lat: number[] = [];
+    const pending: Array<Promise<void>> = [];
+    const t0 = performance.now();
+    let sent = 0;
+    while (performance.now() - t0 < DURATION_MS) {
+      const due = Math.floor(((performance.now() - t0) / 1000) * rate);
+      for (; sent < due; sent++) {
+        const a = performance.now();
+        pending.push(j.append(FACT).then(() => void lat.push(performance.now() - a)));
+      }
+      await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all(pending);
+    const secs = (performance.now() - t0) / 1000;
+    await j.close();
+    return { mode, appenders: 0, appends_per_s: Math.round(lat.length / secs), ack_p50_ms: r3(quantile(lat, 0.5)), ack_p99_ms: r3(quantile(lat, 0.99)), facts_per_fsync: Math.round((j.stats.facts / Math.max(1, j.stats.syncs)) * 10) / 10 };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function noWait(opts: FileJournalOptions, n: number): Promise<Result> {
   const dir = mkdtempSync(join(BASE, 'agentos-journal-bench-'));
   try {
@@ -116,6 +143,12 @@ async function main(): Promise<void> {
   await add('write only (no fsync), window 0', { sync: 'none', windowMs: 0 }, CONCURRENCY);
   await add('fdatasync per fact (no group commit)', { windowMs: 0, maxBatchFacts: 1 }, CONCURRENCY);
   for (const w of [0, 2, 5]) await add(`group commit, window ${w} ms`, { windowMs: w }, CONCURRENCY);
+  const RATE = Number(process.env.BENCH_RATE ?? 2000);
+  for (const w of [0, 2, 5]) {
+    const r = await median(() => openLoop(`open loop ${RATE}/s, window ${w} ms`, { windowMs: w }, RATE));
+    results.push(r);
+    console.log(`${r.mode.padEnd(48)} ${String(r.appends_per_s).padStart(8)} appends/s  ack p50 ${r.ack_p50_ms} ms  p99 ${r.ack_p99_ms} ms  facts/fsync ${r.facts_per_fsync}`);
+  }
   // The CPU cost of an append (write only) and what the disk's bandwidth allows (fdatasync at the end).
   for (const sync of ['none', 'fdatasync'] as const) {
     const nw = await median(() => noWait({ windowMs: 2, sync }, 100_000));
