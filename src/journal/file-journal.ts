@@ -150,9 +150,16 @@ export class FileJournal implements Journal {
 
   private enqueue(fact: FactInput): { seq: number; batch: Batch } {
     this.check();
-    const seq = this.seq++;
+    const seq = this.seq;
     // seq and ts_ms first: a person reading the file sees the order at a glance.
-    const line = `${JSON.stringify({ seq, ts_ms: Date.now(), ...fact })}\n`;
+    let line: string;
+    try {
+      line = `${JSON.stringify({ seq, ts_ms: Date.now(), ...fact })}\n`;
+    } catch (err) {
+      // Refused before it takes a seq: a BigInt or a cycle must not leave a gap in the sequence.
+      throw new AgentOSError('E_JOURNAL_IO', `${this.file}: a '${fact.type}' fact cannot be encoded as JSON: ${(err as Error).message}`, { file: this.file, cause: err });
+    }
+    this.seq++;
     const batch = (this.open ??= this.newBatch());
     batch.chunks.push(line);
     batch.bytes += line.length; // UTF-16 units: close enough for a size threshold, and free

@@ -65,6 +65,16 @@ describe('file journal: group commit', () => {
     await expect(j.append(charge('x', 1))).rejects.toMatchObject({ code: 'E_JOURNAL_IO' });
   });
 
+  it('a fact that is not JSON-encodable is refused without leaving a gap in seq', async () => {
+    const dir = tempDir('journal-');
+    const j = FileJournal.create(dir);
+    await j.append(header());
+    await expect(j.append(succeeded('t', 1, { n: 1n }))).rejects.toMatchObject({ code: 'E_JOURNAL_IO' });
+    expect(await j.append(added('t'))).toBe(1);
+    await j.close();
+    expect(readJournalFile(join(dir, JOURNAL_FILE)).facts.map((f) => f.seq)).toEqual([0, 1]);
+  });
+
   it('create refuses a directory that already has a journal', async () => {
     const dir = tempDir('journal-');
     await FileJournal.create(dir).close();
