@@ -19,6 +19,11 @@ export type ErrorCode =
   /** A cgroup could not be created, joined, limited or removed (process containment). */
   | 'E_CONTAINMENT'
   | 'E_RUNTIME_DIR'
+  // The run journal (docs/durability.md): unreadable or inconsistent before its torn tail; cannot be written.
+  | 'E_JOURNAL_CORRUPT'
+  | 'E_JOURNAL_IO'
+  // The run directory is locked by a live kernel.
+  | 'E_RUN_LOCKED'
   | 'E_INTERNAL';
 
 export class AgentOSError extends Error {
