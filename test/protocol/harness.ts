@@ -4,6 +4,7 @@
  * group (detached) and is killed by group in `killAll()` (afterEach); never by name.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { KernelChannel, type ChannelMessage, type ChannelOptions } from '../../src/protocol/channel.js';
@@ -110,6 +111,19 @@ export function startPythonAgent(handler: string, env: Record<string, string> = 
   if (opts.ulimitKb === undefined) return startAgent(PYTHON, [PY_HOST], full, channelOpts);
   // An address-space limit so an injected oom stays bounded; `exec` keeps the pid (and fd 3).
   return startAgent('/bin/sh', ['-c', `ulimit -v ${opts.ulimitKb} && exec "$0" "$@"`, PYTHON, PY_HOST], full, channelOpts);
+}
+
+/** CPU time a process has used, in clock ticks (utime + stime from /proc/PID/stat). */
+export function cpuTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(f[11]) + Number(f[12]);
+}
+
+/** Wait until `pid` has burnt `ticks` more CPU ticks than now: proof that a busy loop is running. */
+export async function waitBusy(pid: number, ticks = 20): Promise<void> {
+  const start = cpuTicks(pid);
+  await waitFor(() => cpuTicks(pid) - start >= ticks, 20_000, `pid ${pid} to spin`);
 }
 
 /** A task frame as the kernel sends it. */
