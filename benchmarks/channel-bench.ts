@@ -84,7 +84,9 @@ function fd3Peer(command: string, args: string[], env: Record<string, string> = 
 
 function ipcPeer(): Peer {
   const t0 = performance.now();
-  const child = fork(IPC_CHILD, [], { serialization: 'json', stdio: ['ignore', 'ignore', 'inherit', 'ipc'], detached: true });
+  // Same minimal environment as the fd-3 children (an inherited NODE_EXTRA_CA_CERTS alone costs ~100+ ms per start).
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp' };
+  const child = fork(IPC_CHILD, [], { serialization: 'json', stdio: ['ignore', 'ignore', 'inherit', 'ipc'], detached: true, env });
   let readyResolve: (ms: number) => void = () => {};
   const ready = new Promise<number>((r) => (readyResolve = r));
   let first = true;

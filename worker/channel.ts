@@ -95,13 +95,18 @@ export function openChannel(options: OpenChannelOptions = {}): AgentChannel {
   };
   const write = (data: string | Buffer): Promise<void> => {
     if (gone) return RESOLVED;
-    if (!corked) {
+    stats.bytesOut += typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+    let ok: boolean;
+    if (corked) ok = socket.write(data);
+    else {
+      // The first write of a tick goes out at once (latency); later ones in the same tick are corked
+      // into one write (throughput).
+      ok = socket.write(data);
       corked = true;
       socket.cork();
       process.nextTick(uncork);
     }
-    stats.bytesOut += typeof data === 'string' ? Buffer.byteLength(data) : data.length;
-    if (socket.write(data)) return drained ?? RESOLVED;
+    if (ok) return drained ?? RESOLVED;
     drained ??= new Promise<void>((resolve) => {
       const done = (): void => {
         drained = undefined;

@@ -110,13 +110,22 @@ export class KernelChannel {
       this.internalError(new Error(`send(${(message as { type?: unknown }).type as string}) on a closed agent channel: dropped`));
       return false;
     }
-    this.queue.push(encodeFrame(message));
+    const line = encodeFrame(message);
     this.stats.framesOut++;
-    if (!this.flushScheduled && !this.waitingDrain) {
+    if (this.waitingDrain) {
+      this.queue.push(line);
+      return false;
+    }
+    if (!this.flushScheduled) {
+      // The first message of a tick goes out at once (round-trip latency); the rest of the tick's
+      // messages are joined into one write on nextTick (throughput).
       this.flushScheduled = true;
       process.nextTick(this.flush);
+      this.writeOut(line);
+      return !this.waitingDrain;
     }
-    return !this.waitingDrain;
+    this.queue.push(line);
+    return true;
   }
 
   /** Stop reading from the agent (its writes then block once the socket buffer is full). Idempotent. */
@@ -213,12 +222,16 @@ export class KernelChannel {
     if (this.waitingDrain || this.ended || this.queue.length === 0) return;
     const data = this.queue.length === 1 ? this.queue[0]! : this.queue.join('');
     this.queue = [];
+    this.writeOut(data);
+  };
+
+  private writeOut(data: string): void {
     this.stats.bytesOut += Buffer.byteLength(data);
     if (!this.stream.write(data)) {
       this.waitingDrain = true;
       this.stats.backpressureWaits++;
     }
-  };
+  }
 
   private readonly onDrain = (): void => {
     this.waitingDrain = false;

@@ -193,11 +193,14 @@ describe.skipIf(!hasPython)('Python SDK over the fd-3 channel', () => {
     expect(r.stderr).toMatch(/^OK$/m);
   });
 
-  it('shutdown: exits 0', async () => {
+  it('shutdown: exits 0, and what the handler printed is on fd 1 (line-buffered, not lost)', async () => {
     const a = startPythonAgent('handler.py');
     await a.next('ready');
+    a.channel.send(task('r1', { op: 'print', value: 42 }));
+    expect(await a.next('result')).toMatchObject({ ok: true, output: null });
     a.channel.send({ type: 'shutdown' });
     expect(await a.exited).toEqual({ code: 0, signal: null });
+    expect(a.stdout()).toBe('printed 42\n');
   });
 
   describe('injected faults are committed inside the Python process', () => {

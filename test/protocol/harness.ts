@@ -30,6 +30,7 @@ export interface Agent {
   /** Kernel-side errors the channel reported (onError), e.g. send() after close. */
   errors: Error[];
   stderr: () => string;
+  stdout: () => string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Resolves with the first message (already received or to come) matching `pred`. */
   next: (pred: string | ((m: ChannelMessage) => boolean), timeoutMs?: number) => Promise<ChannelMessage>;
@@ -50,7 +51,8 @@ export function startAgent(command: string, args: string[], env: Record<string, 
   if (child.pid === undefined) throw new Error(`could not start ${command}`);
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-20_000)));
-  child.stdout!.resume();
+  let stdout = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout = (stdout + d.toString()).slice(-20_000)));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   const messages: ChannelMessage[] = [];
   const violations: string[] = [];
@@ -81,6 +83,7 @@ export function startAgent(command: string, args: string[], env: Record<string, 
     violations,
     errors,
     stderr: () => stderr,
+    stdout: () => stdout,
     exited,
     next(p, timeoutMs = 20_000) {
       const pred = typeof p === 'string' ? (m: ChannelMessage) => m.type === p : p;

@@ -62,6 +62,16 @@ def load_handler(path: Optional[str]) -> Handler:
     return handle  # type: ignore[no-any-return]
 
 
+def _exit(code: int) -> None:
+    """Leave now (no interpreter shutdown, which could wait on the handler), keeping what was printed."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:  # a closed or broken stream must not keep the process alive
+            pass
+    os._exit(code)
+
+
 def _read_loop(wire: Wire, syscalls: Syscalls, tasks: "SimpleQueue[Dict[str, Any]]") -> None:
     try:
         for message in wire.frames():
@@ -71,12 +81,11 @@ def _read_loop(wire: Wire, syscalls: Syscalls, tasks: "SimpleQueue[Dict[str, Any
             elif kind == "task":
                 tasks.put(message)
             elif kind == "shutdown":
-                os._exit(0)
+                _exit(0)
     except BaseException as err:  # the kernel is trusted: a bad frame is a bug there; say so and leave
         sys.stderr.write(f"agentos: bad frame from the kernel: {err!r}\n")
-        sys.stderr.flush()
-        os._exit(70)
-    os._exit(0)  # EOF: the kernel is gone, and an agent never outlives it
+        _exit(70)
+    _exit(0)  # EOF: the kernel is gone, and an agent never outlives it
 
 
 def _run(handler: Handler, task: Dict[str, Any], ctx: Context, wire: Wire) -> Any:
@@ -126,13 +135,17 @@ def main() -> None:
     max_text = os.environ.get("AGENTOS_MAX_FRAME_BYTES", "")
     max_frame = int(max_text) if max_text.isdigit() else None
     wire = Wire(int(fd_text))
+    # fd 1 is the agent's log file: line-buffer it, so print() output is there as it happens (and after a kill).
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if reconfigure is not None:
+        reconfigure(line_buffering=True)
     instance = os.environ.get("AGENTOS_INSTANCE", "1")
     agent = AgentInfo(os.environ.get("AGENTOS_AGENT", "agent"), int(instance) if instance.isdigit() else 1)
     try:
         handler = load_handler(os.environ.get("AGENTOS_HANDLER"))
     except BaseException as err:  # SyntaxError, ImportError, SystemExit at import: all are load failures
         wire.send({"type": "init_failed", "error": wire_error(err)})
-        os._exit(78)
+        _exit(78)
     syscalls = Syscalls(wire.send)
     tasks: "SimpleQueue[Dict[str, Any]]" = SimpleQueue()
     threading.Thread(target=_read_loop, args=(wire, syscalls, tasks), name="agentos-channel", daemon=True).start()
