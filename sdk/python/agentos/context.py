@@ -9,14 +9,21 @@ thread owns the channel and hands each ``reply`` to the waiting caller by ``call
     timeout_ms=5000)`` inside an async handler.
 Kernel refusals raise :class:`agentos.SyscallError` (an :class:`agentos.AgentOSError`) carrying ``.code``.
 """
+from __future__ import annotations
+
 import _thread
 import threading
-from typing import Any, Dict, List, Optional, Sequence
+TYPE_CHECKING = False  # typing costs ~7 ms of start-up; type checkers read this branch
+if TYPE_CHECKING:
+    from typing import Any, Dict, List, Optional, Sequence
 
 from .errors import SyscallError
 
-Json = Any
-"""Any value JSON can carry: dict, list, str, int, float (finite), bool, None."""
+if TYPE_CHECKING:
+    Json = Any
+    """Any value JSON can carry: dict, list, str, int, float (finite), bool, None."""
+else:
+    Json = object  # annotations are not evaluated at run time (PEP 563)
 
 
 def _args(**fields: Any) -> Dict[str, Any]:
