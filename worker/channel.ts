@@ -22,7 +22,11 @@ export interface AgentChannel {
   writeRaw(data: string | Buffer): Promise<void>;
   /** Set the single receiver of kernel messages (messages arriving before it is set are queued). */
   onMessage(handler: (message: KernelFrame) => void): void;
-  /** Flush everything written, then end our side. Resolves when the bytes are handed to the OS. */
+  /**
+   * Flush everything written, then end our side. Resolves when the bytes are handed to the OS; exit with
+   * your own code right then (e.g. 78 after init_failed): once the kernel closes its side too, the
+   * channel's close handler exits 0.
+   */
   end(): Promise<void>;
   /** Counters: frames and bytes each way. */
   readonly stats: { framesIn: number; framesOut: number; bytesOut: number };
