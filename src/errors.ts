@@ -11,6 +11,8 @@ export type ErrorCode =
   | 'E_DUPLICATE_AGENT'
   | 'E_CYCLE'
   | 'E_MISSING_HANDLER'
+  /** A TypeScript handler (or a file it imports) does not parse. */
+  | 'E_HANDLER_SYNTAX'
   | 'E_FILE_NOT_FOUND'
   | 'E_TOO_LARGE'
   | 'E_YAML_LIMIT'

@@ -17,8 +17,15 @@ export const agentSpecSchema = z
   .object({
     name: agentNameSchema,
     role: z.string().default(''),
-    /** ESM module relative to agent.yaml; default export: async (input, ctx) => output. */
+    /**
+     * Module relative to agent.yaml. Node: an ES module (.js, .mjs, or TypeScript .ts, .mts, transpiled
+     * per run without a build step) whose default export is async (input, ctx) => output.
+     */
     handler: z.string().min(1),
+    /** Process kind. @default inferred from the handler: .js .mjs .ts .mts -> node, .py -> python */
+    runtime: z.enum(['node', 'python']).optional(),
+    /** Python interpreter for runtime python. @default $AGENTOS_PYTHON, else python3 on PATH */
+    python: z.string().min(1).optional(),
     /** Per attempt, enforced by the kernel. @default 30000 */
     timeout_ms: z.number().int().positive().default(30_000),
     /** RSS quota of each process of this agent, in MiB. @default 256 */
@@ -95,10 +102,29 @@ export type AgentSpecFields = z.output<typeof agentSpecSchema>;
 
 /** A validated agent with its files resolved. */
 export interface AgentSpec extends AgentSpecFields {
+  /** As given, or inferred from the handler's extension. */
+  runtime: Runtime;
   /** Absolute path of agent.yaml. */
   file: string;
   /** Absolute path of the handler module. */
   handlerPath: string;
+}
+
+export type Runtime = 'node' | 'python';
+
+/** The runtime a handler's extension implies, or undefined when it implies none. */
+export function runtimeOf(handler: string): Runtime | undefined {
+  if (/\.(js|mjs|ts|mts)$/.test(handler)) return 'node';
+  if (handler.endsWith('.py')) return 'python';
+  return undefined;
+}
+
+/** Why this handler/runtime pair cannot run, or undefined. */
+function runtimeProblem(handler: string, runtime: unknown): string | undefined {
+  if (/\.(cts|tsx|jsx)$/.test(handler)) return `handler '${handler}' is CommonJS TypeScript or JSX, which AgentOS does not transpile. Fix: use an ES module: .ts, .mts, .js or .mjs.`;
+  const implied = runtimeOf(handler);
+  if (implied && (runtime === 'node' || runtime === 'python') && runtime !== implied) return `handler '${handler}' is a ${implied} module but 'runtime' is ${runtime}. Fix: drop 'runtime' (it is inferred from the handler) or point 'handler' at a ${runtime} module.`;
+  return undefined;
 }
 
 const HINT = 'see docs/agents.md for every agent.yaml field and its default';
@@ -124,6 +150,11 @@ export function loadAgentSpec(file: string, expectedName?: string): AgentSpec {
       const pos = source.posOf(['handler']);
       problems.push({ code: 'E_MISSING_HANDLER', file, line: pos?.line, col: pos?.col, message: missing });
     }
+    const mismatch = runtimeProblem(raw.handler, raw.runtime);
+    if (mismatch) {
+      const pos = source.posOf([raw.runtime === undefined ? 'handler' : 'runtime']);
+      problems.push({ code: 'E_SCHEMA', file, line: pos?.line, col: pos?.col, message: mismatch });
+    }
   }
   if (problems.length > 0) {
     problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
@@ -142,12 +173,14 @@ function handlerProblem(file: string, handler: string): string | undefined {
   const st = statSync(handlerPath, { throwIfNoEntry: false });
   if (st?.isFile()) return undefined;
   const why = st?.isDirectory() ? 'is a directory' : 'not found';
-  return `handler file ${why}: '${handler}' (looked for ${handlerPath}). Fix: point 'handler' at an ESM module relative to agent.yaml.`;
+  return `handler file ${why}: '${handler}' (looked for ${handlerPath}). Fix: point 'handler' at a module (.js, .mjs, .ts, .mts, .py) relative to agent.yaml.`;
 }
 
-/** Resolve and check the handler file of validated fields. Throws InputError E_MISSING_HANDLER. */
+/** Resolve and check the handler file of validated fields. Throws InputError E_MISSING_HANDLER, E_SCHEMA. */
 export function finishSpec(file: string, fields: AgentSpecFields): AgentSpec {
   const missing = handlerProblem(file, fields.handler);
   if (missing) throw new InputError('E_MISSING_HANDLER', `${file}: ${missing}`, { file });
-  return { ...fields, file, handlerPath: resolveHandler(file, fields.handler) };
+  const mismatch = runtimeProblem(fields.handler, fields.runtime);
+  if (mismatch) throw new InputError('E_SCHEMA', `${file}: ${mismatch}`, { file });
+  return { ...fields, runtime: fields.runtime ?? runtimeOf(fields.handler) ?? 'node', file, handlerPath: resolveHandler(file, fields.handler) };
 }

@@ -31,6 +31,7 @@ import { registerLlmSyscall } from '../llm/syscall.js';
 import { ResourceMonitor, type MonitorOptions } from '../monitor/resource-monitor.js';
 import { sandboxFlags } from './sandbox.js';
 import { registerTaskSyscalls } from './task-syscalls.js';
+import { RunHandlers } from '../transpile/run-handlers.js';
 import { MessageBus } from '../bus/bus.js';
 import { registerBusSyscalls } from '../bus/syscalls.js';
 import { ContextManager } from '../context/manager.js';
@@ -92,6 +93,8 @@ function isIpcParseError(err: unknown): boolean {
 export class Kernel implements Executor {
   readonly runId: string;
   readonly runDir: string;
+  /** TypeScript handlers transpiled for this run (src/transpile). */
+  private readonly handlers: RunHandlers;
   readonly events = new EventLog();
   readonly table = new ProcessTable();
   readonly scheduler: Scheduler;
@@ -142,6 +145,7 @@ export class Kernel implements Executor {
   constructor(private readonly opts: KernelOptions) {
     this.runId = opts.runId ?? randomBytes(3).toString('hex');
     this.runDir = join(opts.runsDir, this.runId);
+    this.handlers = new RunHandlers(this.runDir);
     mkdirSync(join(this.runDir, 'logs'), { recursive: true });
     this.metrics = new MetricsCollector(this.events);
     if (opts.eventLog !== false) this.logger = new EventFileLogger(this.events, this.runDir);
@@ -255,7 +259,7 @@ export class Kernel implements Executor {
   pool(agent: string): AgentPool {
     let pool = this.pools.get(agent);
     if (!pool) {
-      const spec = this.opts.registry.get(agent);
+      const spec = this.handlers.spec(this.opts.registry.get(agent));
       const reaper = this.ensureReaper();
       pool = new AgentPool(
         spec,
@@ -293,9 +297,10 @@ export class Kernel implements Executor {
 
   /** Start the processes of these agents (and their fallbacks) and wait until each is ready or failed. */
   async start(agents: Iterable<string>): Promise<void> {
-    process.on('uncaughtException', this.onUncaught);
     const names = new Set<string>();
     for (const a of agents) for (const s of this.chain(a)) names.add(s.name);
+    await this.handlers.prepareAll([...names].map((n) => this.opts.registry.get(n)));
+    process.on('uncaughtException', this.onUncaught);
     await Promise.all([...names].map((n) => this.pool(n).start()));
     this.sampler.start();
     await this.monitor?.start();
@@ -303,6 +308,8 @@ export class Kernel implements Executor {
 
   /** Run a checked plan to the end, or until interrupt(); ends every process and writes the report. */
   async run(plan: Plan, reportFile?: string): Promise<RunReport> {
+    // TypeScript handlers are transpiled (and their syntax errors reported as bad input) before the run starts.
+    await this.handlers.prepareAll([...new Set(plan.tasks.map((t) => t.agent))].flatMap((a) => this.chain(a)));
     this.events.emit({ type: 'run.started', run_id: this.runId, plan: plan.name, tasks: plan.tasks.length, agents: [...new Set(plan.tasks.map((t) => t.agent))], run_dir: this.runDir });
     const t0 = performance.now();
     this.runningPlan = true;
