@@ -41,6 +41,8 @@ export interface RedisOptions {
   port?: number;
   /** Run the server through this command prefix (e.g. `ip netns exec NS`). */
   wrap?: string[];
+  /** Readiness probe where this process cannot reach the server (inside a namespace): true once it answers. */
+  ready?: () => Promise<boolean>;
 }
 
 export interface RedisServer {
@@ -106,7 +108,8 @@ export async function startRedis(opts: RedisOptions = {}): Promise<RedisServer> 
     p.stderr!.on('data', keep);
     const exited = new Promise<never>((_, reject) => p.once('exit', (code, sig) => reject(new Error(`redis-server exited (${code ?? sig}) before it answered PING:\n${log.slice(-1500)}`))));
     exited.catch(() => undefined);
-    await Promise.race([waitForPing(host, port, authCmd, 15_000), exited]);
+    const probe = opts.ready;
+    await Promise.race([probe ? poll(probe, 15_000, `redis-server on ${host}:${port}`) : waitForPing(host, port, authCmd, 15_000), exited]);
   };
 
   const stop = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<void> => {
@@ -155,6 +158,14 @@ export async function waitForPing(host: string, port: number, auth: string[] | n
     await new Promise((r) => setTimeout(r, 20));
   }
   throw new Error(`redis on ${host}:${port} did not answer PING within ${timeoutMs} ms (last: ${last})`);
+}
+
+async function poll(probe: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const t0 = Date.now();
+  while (!(await probe())) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`${what} not ready within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 function resp(parts: string[]): string {
