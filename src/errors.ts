@@ -26,6 +26,11 @@ export type ErrorCode =
   | 'E_JOURNAL_IO'
   // The run directory is locked by a live kernel.
   | 'E_RUN_LOCKED'
+  // Cluster mode (docs/cluster.md): Redis unreachable, refused or holding a bad record; a run's
+  // coordinator lease held by a live coordinator; a lease lost to a newer coordinator (fenced).
+  | 'E_CLUSTER'
+  | 'E_LEASE_HELD'
+  | 'E_LEASE_LOST'
   | 'E_INTERNAL';
 
 export class AgentOSError extends Error {
