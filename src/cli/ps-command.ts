@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { queryAll, type KernelAnswer } from '../control/client.js';
 import { InputError } from '../errors.js';
-import type { Acb } from '../kernel/acb.js';
+import type { Acb } from '../kernel-api/acb.js';
 import { EXIT, type Io } from './run-command.js';
 
 export const PS_USAGE = `usage: agentos ps [--all] [--json]

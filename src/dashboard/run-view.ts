@@ -5,8 +5,8 @@
  * processes rebuilt from events and then taken from report.json). apply() is O(1) per event: it sits on
  * the kernel's emit path.
  */
-import type { Acb } from '../kernel/acb.js';
-import type { TaskState, TimedEvent } from '../observe/events.js';
+import type { Acb } from '../kernel-api/acb.js';
+import type { TaskState, TimedEvent } from '../kernel-api/events.js';
 
 export interface TaskView {
   id: string;

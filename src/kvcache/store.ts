@@ -9,6 +9,7 @@
  * leaks a page.
  */
 import { createHash } from 'node:crypto';
+import { AgentOSError, type ErrorCode } from '../errors.js';
 import { bytesPerToken, writeSynthetic } from './payload.js';
 
 export interface KvStoreOptions {
@@ -22,12 +23,11 @@ export interface KvStoreOptions {
   prefixCaching?: boolean;
 }
 
-export class KvError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
+/** A refused KV-store operation (E_KV_CONFIG, E_KV_FULL, E_KV_NO_SEQ, E_KV_RANGE, E_KV_TOKEN). */
+export class KvError extends AgentOSError {
+  constructor(code: ErrorCode, message: string) {
+    super(code, message);
     this.name = 'KvError';
-    this.code = code;
   }
 }
 

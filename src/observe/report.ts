@@ -4,7 +4,7 @@
  */
 import { writeFileSync, mkdirSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Acb } from '../kernel/acb.js';
+import type { Acb } from '../kernel-api/acb.js';
 import type { TaskRecord } from '../scheduler/task-graph.js';
 import type { RunMetrics } from './metrics.js';
 import type { BusReport } from '../bus/bus.js';

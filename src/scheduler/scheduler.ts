@@ -1,64 +1,36 @@
 /**
- * Runs a task DAG across agent pools: dispatches ready tasks in parallel up to the concurrency limit,
- * retries failed attempts with backoff, hands exhausted tasks to the fallback chain, skips dependents of
- * failures, and accepts tasks added while the run is going (dynamic insertion).
+ * Runs a task DAG: dispatches ready tasks in parallel up to the concurrency limit, retries failed
+ * attempts with backoff, hands exhausted tasks to the fallback chain, skips dependents of failures, and
+ * accepts tasks added while the run is going (dynamic insertion). It never sees a process: attempts go
+ * through an AttemptRunner, the kernel's hooks through a SchedulingPolicy, and every fact it establishes
+ * through a FactSink before it takes effect (all three in src/kernel-api/).
  */
 import PQueue from 'p-queue';
-import type { AgentSpec } from '../config/agent-spec.js';
 import { AgentOSError } from '../errors.js';
-import type { EventLog } from '../observe/events.js';
-import { BRAND, type Fault } from '../protocol/messages.js';
-import type { AgentPool } from '../kernel/agent-pool.js';
-import type { AgentProcess } from '../kernel/agent-process.js';
-import { retryDelay } from './backoff.js';
+import type { AttemptLease, AttemptOutcome, AttemptPlace, AttemptRunner } from '../kernel-api/attempt-runner.js';
+import type { EventLog } from '../kernel-api/events.js';
+import { NO_FACTS, type FactSink, type SchedulingPolicy } from '../kernel-api/scheduling.js';
+import type { Fault } from '../protocol/messages.js';
+import { executeTask } from './attempts.js';
+import { FinishWaiters } from './finish-waiters.js';
+import { injectionFor } from './injections.js';
 import { TaskGraph, isTerminal, type TaskRecord } from './task-graph.js';
+import type { Dispatch, NewTask, SchedulerHost, SchedulerOptions } from './types.js';
 
-export interface Injection {
-  agent: string;
-  fault: Fault;
-  /** The agent's own attempt number on a task (1-based); undefined: every attempt. */
-  attempt: number | undefined;
-}
+export type { Injection, TaskInjection } from './injections.js';
+export type { Dispatch, NewTask, SchedulerHost, SchedulerOptions } from './types.js';
 
-/** A fault for one task (stress runs): committed on the task's N-th attempt, whichever agent runs it. */
-export interface TaskInjection {
-  fault: Fault;
-  /** The task's attempt number (1-based, across fallbacks). */
-  attempt: number;
-}
-
-export interface Executor {
-  /** The agent and its fallbacks, in order. */
-  chain(agent: string): AgentSpec[];
-  pool(agent: string): AgentPool;
-  hasAgent(agent: string): boolean;
-  /** A refusal message when the agent may take no more work (token budget spent); undefined: go. */
-  admit?(agent: string): string | undefined;
-  /** After a successful attempt of an agent with a token_budget: count its output. */
-  settled?(agent: string, task: string, acb: AgentProcess['acb'], output: unknown): Promise<void>;
-}
-
-export interface SchedulerOptions {
-  concurrency: number;
-  injections: readonly Injection[];
-  /** Per-task faults by task id (checked before the per-agent ones). @default none */
-  taskInjections?: ReadonlyMap<string, TaskInjection>;
-  /** Most tasks a run may add while it runs. */
-  maxDynamicTasks: number;
-}
-
-export class Scheduler {
+export class Scheduler implements Dispatch {
   readonly graph = new TaskGraph();
   readonly queue: PQueue;
-  private interrupted = false;
+  readonly policy: SchedulingPolicy;
+  readonly runner: AttemptRunner;
+  readonly leases = new Map<string, AttemptLease>();
+  private readonly facts: FactSink;
+  private stopping = false;
   private dynamicAdded = 0;
-  private requestSeq = 0;
   private readonly sleepers = new Set<() => void>();
-  private readonly finishWaiters = new Map<string, Array<(rec: TaskRecord) => void>>();
-  /** The process running each task's current attempt (so a cancel can end it). */
-  private readonly running = new Map<string, AgentProcess>();
-  /** Called whenever a task reaches a terminal state (task.wait uses it). */
-  private readonly terminalListeners = new Set<(rec: TaskRecord) => void>();
+  private readonly finished = new FinishWaiters();
   private baseConcurrency: number;
   /** Attempts blocked in task.wait; each lends its global slot (see park()). */
   private parked = 0;
@@ -66,16 +38,23 @@ export class Scheduler {
   readonly done: Promise<void>;
 
   constructor(
-    private readonly exec: Executor,
-    private readonly events: EventLog,
+    host: SchedulerHost,
+    readonly events: EventLog,
     private readonly opts: SchedulerOptions,
   ) {
+    this.policy = host;
+    this.runner = host.runner;
+    this.facts = host.facts ?? NO_FACTS;
     this.queue = new PQueue({ concurrency: opts.concurrency });
     this.baseConcurrency = opts.concurrency;
     this.done = new Promise<void>((resolve) => (this.doneResolve = resolve));
   }
 
-  /** Add tasks of a checked plan (deps may point forward within the batch). */
+  get interrupted(): boolean {
+    return this.stopping;
+  }
+
+  /** Add tasks of a checked plan (deps may point forward within the batch). Throws E_CYCLE. */
   addPlan(tasks: ReadonlyArray<{ id: string; agent: string; deps: string[]; input?: unknown }>): void {
     // Insert in dependency order so every task's deps exist when it is added.
     const pending = new Map(tasks.map((t) => [t.id, t]));
@@ -93,34 +72,38 @@ export class Scheduler {
     this.checkDone();
   }
 
-  /** Add one task while the run goes on. Throws AgentOSError (nothing changes) on bad input. */
-  addDynamic(t: { id: string; agent: string; deps?: string[]; input?: unknown; timeout_ms?: number | undefined; memory_mb?: number | undefined }, by?: string): TaskRecord {
+  /**
+   * Add one task while the run goes on. Throws AgentOSError (nothing changes) on bad input: E_USAGE
+   * (stopping, or over maxDynamicTasks), E_DUPLICATE_TASK, E_CYCLE, E_UNKNOWN_AGENT, E_UNKNOWN_DEPENDENCY.
+   */
+  addDynamic(t: NewTask, by?: string): TaskRecord {
     const deps = t.deps ?? [];
-    if (this.interrupted) throw new AgentOSError('E_USAGE', `run is stopping; task '${t.id}' not added`);
+    if (this.stopping) throw new AgentOSError('E_USAGE', `run is stopping; task '${t.id}' not added`);
     if (this.dynamicAdded >= this.opts.maxDynamicTasks) throw new AgentOSError('E_USAGE', `run may add at most ${this.opts.maxDynamicTasks} tasks`);
     if (this.graph.get(t.id)) throw new AgentOSError('E_DUPLICATE_TASK', `duplicate task id '${t.id}'`);
     // A new task can only depend on tasks already in the graph, so the only cycle it can close is itself.
     if (deps.includes(t.id)) throw new AgentOSError('E_CYCLE', `task '${t.id}' depends on itself`);
-    if (!this.exec.hasAgent(t.agent)) throw new AgentOSError('E_UNKNOWN_AGENT', `unknown agent '${t.agent}'`);
+    if (!this.policy.hasAgent(t.agent)) throw new AgentOSError('E_UNKNOWN_AGENT', `unknown agent '${t.agent}'`);
     for (const d of deps) if (!this.graph.get(d)) throw new AgentOSError('E_UNKNOWN_DEPENDENCY', `task '${t.id}' depends on unknown task '${d}'`);
-    this.exec.chain(t.agent); // validates the agent and its fallbacks before anything changes
+    this.policy.chain(t.agent); // validates the agent and its fallbacks before anything changes
     this.dynamicAdded++;
     return this.insert({ ...t, deps }, true, by ?? null);
   }
 
   /**
-   * Cancel a task: a pending or ready one is skipped at once; a running one has its process group
-   * terminated (the pool replaces the process without counting a restart) and ends `skipped` with
-   * reason `cancelled`. Its dependents are skipped. Returns false when the task had already ended.
+   * Cancel a task: a pending or ready one is skipped at once; a running one has its attempt ended
+   * (lease.cancel(): the local runner terminates the process without counting a restart) and ends
+   * `skipped` with reason `cancelled`. Its dependents are skipped. Returns false when it had ended.
    */
   cancel(id: string, reason = 'cancelled'): boolean {
     const rec = this.graph.get(id);
     if (!rec || isTerminal(rec.state)) return false;
     rec.cancelled = true;
     rec.error = { kind: 'cancelled', message: reason };
+    this.facts.record({ type: 'task.skipped', task: id, reason: `cancelled: ${reason}`, cancelled: true });
     this.setState(rec, 'skipped', { reason: `cancelled: ${reason}` });
     this.onTerminal(rec);
-    this.running.get(id)?.terminate('cancelled');
+    this.leases.get(id)?.cancel();
     return true;
   }
 
@@ -153,13 +136,12 @@ export class Scheduler {
 
   /** Subscribe to tasks reaching a terminal state; returns the unsubscribe function. */
   onTaskTerminal(listener: (rec: TaskRecord) => void): () => void {
-    this.terminalListeners.add(listener);
-    return () => this.terminalListeners.delete(listener);
+    return this.finished.listen(listener);
   }
 
   /** Stop dispatching; running attempts are ended by the kernel's shutdown. */
   interrupt(): void {
-    this.interrupted = true;
+    this.stopping = true;
     for (const wake of this.sleepers) wake();
     this.queue.clear();
   }
@@ -169,18 +151,84 @@ export class Scheduler {
     for (const rec of this.graph.tasks.values()) {
       if (isTerminal(rec.state)) continue;
       rec.error = { kind: 'interrupted', message: 'the run was interrupted before this task finished' };
+      this.facts.record({ type: 'task.skipped', task: rec.id, reason: 'interrupted', cancelled: false });
       this.setState(rec, 'skipped', { reason: 'interrupted' }, now);
-      const waiters = this.finishWaiters.get(rec.id);
-      this.finishWaiters.delete(rec.id);
-      for (const w of waiters ?? []) w(rec);
+      this.finished.wake(rec);
     }
     this.checkDone();
   }
 
-  private insert(t: { id: string; agent: string; deps: string[]; input?: unknown; timeout_ms?: number | undefined; memory_mb?: number | undefined }, dynamic: boolean, spawnedBy: string | null = null): TaskRecord {
+  /** Resolves with the task once it reached a final state. Rejects E_UNKNOWN_DEPENDENCY for no such task. */
+  whenFinished(id: string): Promise<TaskRecord> {
+    const rec = this.graph.get(id);
+    if (!rec) return Promise.reject(new AgentOSError('E_UNKNOWN_DEPENDENCY', `no task '${id}'`));
+    if (isTerminal(rec.state)) return Promise.resolve(rec);
+    return this.finished.wait(id);
+  }
+
+  // ---- Dispatch: called by attempts.ts --------------------------------------------------------
+
+  stopped(rec: TaskRecord): boolean {
+    return this.stopping || rec.cancelled;
+  }
+
+  injectionFor(task: string, attempt: number, agent: string, agentAttempt: number): Fault | undefined {
+    return injectionFor(this.opts.taskInjections, this.opts.injections, task, attempt, agent, agentAttempt);
+  }
+
+  started(rec: TaskRecord, agent: string, attempt: number, where: AttemptPlace, inject: Fault | undefined): void {
+    this.facts.record({ type: 'attempt.started', task: rec.id, attempt, agent, pid: where.pid, instance: where.instance });
+    const at = { agent, attempt, pid: where.pid, instance: where.instance };
+    if (rec.state === 'ready') this.setState(rec, 'running', at);
+    else this.events.emit({ type: 'task.state', task: rec.id, state: 'running', ...at });
+    if (inject) this.events.emit({ type: 'fault.injected', task: rec.id, agent, attempt, fault: inject });
+  }
+
+  succeed(rec: TaskRecord, agent: string, attempt: number, pid: number, output: unknown): void {
+    this.facts.record({ type: 'attempt.outcome', task: rec.id, attempt, agent, pid, ok: true });
+    this.facts.record({ type: 'task.succeeded', task: rec.id, agent, output });
+    rec.output = output;
+    rec.served_by = agent;
+    rec.error = null;
+    this.setState(rec, 'succeeded', { agent, attempt, pid });
+    this.onTerminal(rec);
+  }
+
+  recordFailure(rec: TaskRecord, agent: string, attempt: number, pid: number, o: Extract<AttemptOutcome, { ok: false }>): void {
+    if (o.kind !== 'token_quota') this.facts.record({ type: 'attempt.outcome', task: rec.id, attempt, agent, pid, ok: false, kind: o.kind, message: o.message });
+    rec.failures.push({ attempt, agent, kind: o.kind, message: o.message, pid, stack: o.stack });
+    rec.error = { kind: o.kind, message: o.message };
+    this.events.emit({ type: 'task.failure', task: rec.id, agent, attempt, kind: o.kind, message: o.message, pid });
+  }
+
+  fail(rec: TaskRecord): void {
+    if (rec.state === 'ready') this.setState(rec, 'running', { agent: rec.agent, reason: 'no process available' });
+    rec.error ??= { kind: 'crash', message: 'no attempt could be made' };
+    this.facts.record({ type: 'task.failed', task: rec.id, kind: rec.error.kind, message: rec.error.message });
+    this.setState(rec, 'failed', { agent: rec.agent, reason: rec.error.message });
+    this.onTerminal(rec);
+  }
+
+  sleep(ms: number): Promise<void> {
+    if (ms <= 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        this.sleepers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.sleepers.add(wake);
+    });
+  }
+
+  // ---- internals ------------------------------------------------------------------------------
+
+  private insert(t: NewTask & { deps: string[] }, dynamic: boolean, spawnedBy: string | null = null): TaskRecord {
     const rec = this.graph.add(t, dynamic, spawnedBy);
     rec.timeoutMs = t.timeout_ms ?? null;
     rec.memoryMb = t.memory_mb ?? null;
+    this.facts.record({ type: 'task.added', task: rec.id, agent: rec.agent, deps: rec.deps, input: rec.input, dynamic, spawned_by: spawnedBy, timeout_ms: rec.timeoutMs, memory_mb: rec.memoryMb });
     this.events.emit({ type: 'task.added', task: rec.id, agent: rec.agent, deps: rec.deps, dynamic });
     const blocker = this.graph.blockedBy(rec);
     if (blocker) this.skip(rec, blocker);
@@ -195,41 +243,21 @@ export class Scheduler {
 
   private makeReady(rec: TaskRecord): void {
     this.setState(rec, 'ready');
-    void this.execute(rec);
+    void executeTask(this, rec);
   }
 
   private skip(rec: TaskRecord, cause: TaskRecord): void {
     if (isTerminal(rec.state)) return;
     rec.error = null;
-    this.setState(rec, 'skipped', { reason: `dependency ${cause.id} ${cause.state}` });
+    const reason = `dependency ${cause.id} ${cause.state}`;
+    this.facts.record({ type: 'task.skipped', task: rec.id, reason, cancelled: false });
+    this.setState(rec, 'skipped', { reason });
     this.onTerminal(rec);
   }
 
-  /** Resolves with the task once it reached a final state. */
-  whenFinished(id: string): Promise<TaskRecord> {
-    const rec = this.graph.get(id);
-    if (!rec) return Promise.reject(new AgentOSError('E_UNKNOWN_DEPENDENCY', `no task '${id}'`));
-    if (isTerminal(rec.state)) return Promise.resolve(rec);
-    return new Promise((resolve) => {
-      const list = this.finishWaiters.get(id);
-      if (list) list.push(resolve);
-      else this.finishWaiters.set(id, [resolve]);
-    });
-  }
-
   private onTerminal(rec: TaskRecord): void {
-    const waiters = this.finishWaiters.get(rec.id);
-    if (waiters) {
-      this.finishWaiters.delete(rec.id);
-      for (const w of waiters) w(rec);
-    }
-    for (const l of [...this.terminalListeners]) {
-      try {
-        l(rec);
-      } catch {
-        // a listener's bug must not stop the scheduler
-      }
-    }
+    this.finished.wake(rec);
+    this.finished.notify(rec);
     for (const id of rec.dependents) {
       const dep = this.graph.get(id)!;
       if (dep.state !== 'pending') continue;
@@ -244,114 +272,5 @@ export class Scheduler {
 
   private checkDone(): void {
     if (this.graph.finished) this.doneResolve?.();
-  }
-
-  private injectionFor(task: string, attempt: number, agent: string, agentAttempt: number): Fault | undefined {
-    const byTask = this.opts.taskInjections?.get(task);
-    if (byTask && byTask.attempt === attempt) return byTask.fault;
-    for (const inj of this.opts.injections) {
-      if (inj.agent === agent && (inj.attempt === undefined || inj.attempt === agentAttempt)) return inj.fault;
-    }
-    return undefined;
-  }
-
-  private sleep(ms: number): Promise<void> {
-    if (ms <= 0) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const wake = (): void => {
-        clearTimeout(timer);
-        this.sleepers.delete(wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      this.sleepers.add(wake);
-    });
-  }
-
-  /** One attempt on a reserved process, inside a global slot. Resolves true when the task succeeded. */
-  private async attempt(rec: TaskRecord, spec: AgentSpec, proc: AgentProcess, agentAttempt: number): Promise<boolean> {
-    if (rec.cancelled) {
-      // Cancelled while waiting for a slot: never start the attempt.
-      this.exec.pool(spec.name).release(proc);
-      return false;
-    }
-    const attempt = ++rec.attempts;
-    const where = { agent: spec.name, attempt, pid: proc.pid, instance: proc.acb.instance };
-    if (rec.state === 'ready') this.setState(rec, 'running', where);
-    else this.events.emit({ type: 'task.state', task: rec.id, state: 'running', ...where });
-    const inject = this.injectionFor(rec.id, attempt, spec.name, agentAttempt);
-    if (inject) this.events.emit({ type: 'fault.injected', task: rec.id, agent: spec.name, attempt, fault: inject });
-    const msg = { ag: BRAND, type: 'task', requestId: `r${++this.requestSeq}`, taskId: rec.id, attempt, input: rec.input, deps: this.graph.depOutputs(rec), inject } as const;
-    this.running.set(rec.id, proc);
-    // A task may ask for a tighter time limit and memory quota than its agent's (ctx.spawn); the quota
-    // sampler reads the quota from the ACB.
-    proc.acb.quota_mb = rec.memoryMb === null ? spec.memory_mb : Math.min(rec.memoryMb, spec.memory_mb);
-    const outcome = await proc.run(msg, rec.timeoutMs === null ? spec.timeout_ms : Math.min(rec.timeoutMs, spec.timeout_ms));
-    this.running.delete(rec.id);
-    proc.acb.quota_mb = spec.memory_mb;
-    this.exec.pool(spec.name).release(proc);
-    if (this.interrupted || rec.cancelled) return false;
-    if (outcome.ok) {
-      if (spec.token_budget !== undefined) await this.exec.settled?.(spec.name, rec.id, proc.acb, outcome.output);
-      rec.output = outcome.output;
-      rec.served_by = spec.name;
-      rec.error = null;
-      this.setState(rec, 'succeeded', { agent: spec.name, attempt, pid: proc.pid });
-      this.onTerminal(rec);
-      return true;
-    }
-    rec.failures.push({ attempt, agent: spec.name, kind: outcome.kind, message: outcome.message, pid: proc.pid, stack: outcome.stack });
-    rec.error = { kind: outcome.kind, message: outcome.message };
-    this.events.emit({ type: 'task.failure', task: rec.id, agent: spec.name, attempt, kind: outcome.kind, message: outcome.message, pid: proc.pid });
-    return false;
-  }
-
-  private async execute(rec: TaskRecord): Promise<void> {
-    const chain = this.exec.chain(rec.agent);
-    for (let c = 0; c < chain.length; c++) {
-      const spec = chain[c]!;
-      if (c > 0) this.events.emit({ type: 'task.fallback', task: rec.id, from: chain[c - 1]!.name, to: spec.name });
-      for (let agentAttempt = 1; agentAttempt <= spec.retry.max_attempts; agentAttempt++) {
-        if (agentAttempt > 1) {
-          const delay = retryDelay(spec.retry, agentAttempt - 1);
-          this.events.emit({ type: 'task.retry', task: rec.id, agent: spec.name, attempt: rec.attempts + 1, delay_ms: delay });
-          await this.sleep(delay);
-        }
-        if (this.interrupted || rec.cancelled) return;
-        const refusal = this.exec.admit?.(spec.name);
-        if (refusal !== undefined) {
-          // Budget spent: retrying this agent is pointless; the fallback (if any) takes over.
-          rec.failures.push({ attempt: rec.attempts, agent: spec.name, kind: 'token_quota', message: refusal, pid: 0 });
-          rec.error = { kind: 'token_quota', message: refusal };
-          this.events.emit({ type: 'task.failure', task: rec.id, agent: spec.name, attempt: rec.attempts, kind: 'token_quota', message: refusal, pid: 0 });
-          break;
-        }
-        const pool = this.exec.pool(spec.name);
-        let proc;
-        try {
-          proc = await pool.acquire({ retry: rec.attempts > 0 });
-        } catch (err) {
-          if (this.interrupted) return;
-          // Circuit open: this agent takes no more work; try the next in the chain.
-          rec.error = { kind: 'crash', message: (err as Error).message };
-          break;
-        }
-        if (this.interrupted || rec.cancelled) {
-          pool.release(proc);
-          return;
-        }
-        // The attempt holds a global slot from its start until its outcome is recorded, so the event
-        // order never shows more attempts running than the concurrency allows.
-        const succeeded = await this.queue.add(() => this.attempt(rec, spec, proc, agentAttempt));
-        if (succeeded || this.interrupted || rec.cancelled) return;
-        // A sandbox denial is the agent's configuration speaking: another attempt would be denied again.
-        if (rec.failures[rec.failures.length - 1]?.kind === 'sandbox') break;
-      }
-    }
-    if (this.interrupted || rec.cancelled) return;
-    if (rec.state === 'ready') this.setState(rec, 'running', { agent: rec.agent, reason: 'no process available' });
-    rec.error ??= { kind: 'crash', message: 'no attempt could be made' };
-    this.setState(rec, 'failed', { agent: rec.agent, reason: rec.error.message });
-    this.onTerminal(rec);
   }
 }

@@ -3,7 +3,7 @@
  * Transitions outside that machine throw (a kernel bug, never user input). A failed or skipped task
  * skips its dependents transitively; unrelated branches go on.
  */
-import type { TaskState } from '../observe/events.js';
+import type { TaskState } from '../kernel-api/events.js';
 import type { FailureKind } from '../protocol/messages.js';
 
 export interface AttemptFailure {
