@@ -7,7 +7,6 @@
  * process is restarting waits in the slot's mailbox and is delivered to the replacement. Messages
  * addressed to a task wait in the task's own queue and follow the task to whichever process runs it
  * (a retry included). What is never received ends in the dead-letter list of the report.
- *
  * By concept: addressing.ts (who), backpressure.ts (full mailboxes), delivery.ts (waiting receivers),
  * accounting.ts (counters, dead letters, the report); this file routes between them.
  */
@@ -20,7 +19,7 @@ import { Receivers } from './delivery.js';
 import { Mailbox, type BusMessage, type Sender } from './mailbox.js';
 
 export { BusError, instanceKey, type Address, type MailboxSpec } from './addressing.js';
-export type { AgentCounters, BusReport, DeadLetter } from './accounting.js';
+export type { BusReport, DeadLetter } from './accounting.js';
 
 /** What the bus needs to know about the rest of the kernel (kept narrow so the bus tests stand alone). */
 export interface BusHost extends Directory {
@@ -132,9 +131,7 @@ export class MessageBus {
   }
 
   subscribe(slot: string, topic: string): void {
-    let s = this.topics.get(topic);
-    if (!s) this.topics.set(topic, (s = new Set()));
-    s.add(slot);
+    (this.topics.get(topic) ?? this.topics.set(topic, new Set()).get(topic)!).add(slot);
   }
 
   unsubscribe_(slot: string, topic: string): void {
@@ -175,7 +172,7 @@ export class MessageBus {
     this.receivers.voidProcess(instanceKey(acb.agent, acb.instance), acb);
   }
 
-  /** Depth of a slot's mailbox (tests, ACB). */
+  /** Depth of a slot's mailbox. */
   depth(key: string): number {
     return this.boxes.get(key)?.depth ?? 0;
   }
@@ -217,8 +214,7 @@ export class MessageBus {
   }
 
   private agentOf(key: string): string {
-    if (key.startsWith('task:')) return this.host.task(key.slice(5))?.agent ?? key;
-    return key.slice(0, key.lastIndexOf('#'));
+    return key.startsWith('task:') ? (this.host.task(key.slice(5))?.agent ?? key) : key.slice(0, key.lastIndexOf('#'));
   }
 
   /** For an agent address: the instance whose mailbox is shortest (lowest instance on a tie). */

@@ -21,8 +21,8 @@ export const DEFAULTS = {
   goalMonitorIntervalMs: 500,
   /** Runs started from the dashboard page: a fixed 4 (the page is a demo surface, not a batch runner). */
   dashboardConcurrency: 4,
-  /** `agentos demo repo` scans: 4 at once (three shards and the merge). */
-  scanDemoConcurrency: 4,
+  /** The demos (`agentos demo`, `demo crash`, `demo repo`): a fixed 4, so they run alike on every machine. */
+  demoConcurrency: 4,
   /** The quota sampler's period (ms). */
   sampleMs: 250,
   /** Parent of the run directories. */

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Plan } from '../config/plan.js';
+import type { AgentRegistry } from '../config/registry.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { ProcessTable, type Acb } from '../kernel-api/acb.js';
 import type { AttemptPlace } from '../kernel-api/attempt-runner.js';
@@ -128,6 +129,11 @@ export class Kernel {
       const s = this.scheduler;
       this.monitor = new ResourceMonitor(this.events, () => s.concurrency, (n) => s.setConcurrency(n), opts.monitor);
     }
+  }
+
+  /** The agents of this run. */
+  get registry(): AgentRegistry {
+    return this.opts.registry;
   }
 
   /** The kernel's hooks into scheduling: fallback chains from the registry, token budgets from the context. */
