@@ -15,28 +15,18 @@ import type { EventLog } from '../kernel-api/events.js';
 import { BusAccounting, type BusReport } from './accounting.js';
 import { BusError, instanceKey, keyAddress, resolveAddress, taskKey, type Address, type Directory } from './addressing.js';
 import { whenFull } from './backpressure.js';
-import { Receivers } from './delivery.js';
+import { Receivers, type Delivered } from './delivery.js';
 import { Mailbox, type BusMessage, type Sender } from './mailbox.js';
 
 export { BusError, instanceKey, type Address, type MailboxSpec } from './addressing.js';
 export type { BusReport, DeadLetter } from './accounting.js';
+export type { Delivered } from './delivery.js';
 
 /** What the bus needs to know about the rest of the kernel (kept narrow so the bus tests stand alone). */
 export interface BusHost extends Directory {
   events: EventLog;
   /** ACBs of the processes alive now. */
   live(): readonly Acb[];
-}
-
-/** What ctx.receive() resolves to. */
-export interface Delivered {
-  from: Sender;
-  to: string;
-  topic: string | null;
-  seq: number;
-  payload: unknown;
-  /** Milliseconds between the kernel accepting the message and handing it over. */
-  latency_ms: number;
 }
 
 export class MessageBus {

@@ -4,7 +4,18 @@
  * that asked (one that died or moved on must not swallow a message).
  */
 import type { Acb } from '../kernel-api/acb.js';
-import type { Delivered } from './bus.js';
+import type { Sender } from './mailbox.js';
+
+/** What ctx.receive() resolves to. */
+export interface Delivered {
+  from: Sender;
+  to: string;
+  topic: string | null;
+  seq: number;
+  payload: unknown;
+  /** Milliseconds between the kernel accepting the message and handing it over. */
+  latency_ms: number;
+}
 
 /** Concurrent ctx.receive calls one slot may have waiting (more resolve null at once). */
 export const MAX_WAITERS_PER_SLOT = 64;
