@@ -21,7 +21,7 @@ import { registerLlmSyscall } from '../llm/syscall.js';
 import { ResourceMonitor } from '../monitor/resource-monitor.js';
 import { EventFileLogger } from '../observe/event-logger.js';
 import { MetricsCollector } from '../observe/metrics.js';
-import { writeReport, type RunReport, type RunStatus } from '../observe/report.js';
+import { buildReport, writeReport, type RunReport, type RunStatus } from '../observe/report.js';
 import { TraceRecorder } from '../observe/trace.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import { LocalRunner } from '../process/local-runner.js';
@@ -29,7 +29,6 @@ import { sandboxFlags } from '../process/sandbox.js';
 import { Scheduler, type NewTask } from '../scheduler/scheduler.js';
 import { registerTaskSyscalls } from '../scheduler/task-syscalls.js';
 import type { KernelOptions } from './options.js';
-import { buildReport } from './run-report.js';
 import { Services } from './services.js';
 
 export type { KernelOptions } from './options.js';

@@ -27,7 +27,7 @@ export class SchedulerCore {
   readonly leases = new Map<string, AttemptLease>();
   protected readonly facts: FactSink;
   protected stopping = false;
-  private readonly sleepers = new Set<() => void>();
+  protected readonly sleepers = new Set<() => void>();
   protected readonly finished = new FinishWaiters();
   protected baseConcurrency: number;
   /** Attempts blocked in task.wait; each lends its global slot (see park()). */

@@ -3,22 +3,16 @@
  * attempts with backoff, hands exhausted tasks to the fallback chain, skips dependents of failures, and
  * accepts tasks added while the run is going (dynamic insertion). It never sees a process: attempts go
  * through an AttemptRunner, the kernel's hooks through a SchedulingPolicy, and every fact it establishes
- * through a FactSink before it takes effect (all three in src/kernel-api/).
+ * through a FactSink before it takes effect (all three in src/kernel-api/). The path of a task is in
+ * core.ts; this file adds the controls used while the run goes (insertion, cancel, concurrency, stop).
  */
-import PQueue from 'p-queue';
 import { AgentOSError } from '../errors.js';
-import type { AttemptLease, AttemptOutcome, AttemptPlace, AttemptRunner } from '../kernel-api/attempt-runner.js';
-import type { EventLog } from '../kernel-api/events.js';
-import { NO_FACTS, type FactSink, type SchedulingPolicy } from '../kernel-api/scheduling.js';
-import type { Fault } from '../protocol/messages.js';
-import { executeTask } from './attempts.js';
-import { FinishWaiters } from './finish-waiters.js';
-import { injectionFor } from './injections.js';
-import { TaskGraph, isTerminal, type TaskRecord } from './task-graph.js';
-import type { Dispatch, NewTask, SchedulerHost, SchedulerOptions } from './types.js';
+import { SchedulerCore } from './core.js';
+import { isTerminal, type TaskRecord } from './task-graph.js';
+import type { NewTask } from './types.js';
 
 export type { Injection, TaskInjection } from './injections.js';
-export type { Dispatch, NewTask, SchedulerHost, SchedulerOptions } from './types.js';
+export type { NewTask, SchedulerHost, SchedulerOptions } from './types.js';
 
 export class Scheduler extends SchedulerCore {
   private dynamicAdded = 0;
