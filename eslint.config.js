@@ -14,6 +14,11 @@ export default tseslint.config(
     },
   },
   {
+    // CommonJS config files (dependency-cruiser reads .cjs).
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } },
+  },
+  {
     // The dashboard page: plain browser JavaScript.
     files: ['src/dashboard/web/**/*.js'],
     languageOptions: {

@@ -149,7 +149,7 @@ async function samplerTick(runsDir: string): Promise<{ agents: number; tick_ms: 
   Object.assign(registry.get('noop'), { instances: N_SAMPLER_AGENTS });
   const k = new Kernel({ registry, runsDir, sampleIntervalMs: 60_000 });
   await k.start(['noop']);
-  const sampler = (k as unknown as { sampler: { tick(): Promise<void>; busyMs: number; ticks: number } }).sampler;
+  const sampler = k.runner.sampler as unknown as { tick(): Promise<void>; busyMs: number; ticks: number };
   await sampler.tick(); // first tick opens the /proc handles
   const times: number[] = [];
   for (let i = 0; i < 20; i++) {

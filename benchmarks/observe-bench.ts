@@ -4,7 +4,7 @@
  * (delta for a client) and one snapshot. In-process, synthetic events shaped like a real run's.
  * Run: npm run bench:observe
  */
-import { EventLog, type KernelEvent } from '../src/observe/events.js';
+import { EventLog, type KernelEvent } from '../src/kernel-api/events.js';
 import { RunView } from '../src/dashboard/run-view.js';
 import { TraceRecorder } from '../src/observe/trace.js';
 import { RunMetricsExporter } from '../src/observe/prometheus.js';

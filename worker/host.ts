@@ -13,6 +13,8 @@ import {
   type ReplyMessage,
   type TaskMessage,
 } from '../src/protocol/messages.js';
+// Types only (erased at build): the ctx helpers below can name real syscall operations only.
+import type { SyscallOp } from '../src/kernel-api/syscall-ops.js';
 
 type Handler = (input: unknown, ctx: unknown) => unknown;
 
@@ -70,19 +72,19 @@ function makeContext(task: TaskMessage): unknown {
     send({ ag: BRAND, type: 'log', requestId: task.requestId, level, msg: String(msg), data });
   };
   const info = log('info');
-  const call = (op: string, args?: unknown): Promise<unknown> => syscall(task, op, args);
+  const call = (op: SyscallOp, args?: unknown): Promise<unknown> => syscall(task, op, args);
   return {
-    /** Low-level syscall access; the named helpers below are the supported API. */
+    /** Low-level syscall access (any name: unknown ones are answered E_UNKNOWN_SYSCALL); the named helpers below are the supported API. */
     syscall: (op: string, args?: unknown) => syscall(task, op, args),
     task: { id: task.taskId, attempt: task.attempt },
     /** Add a task to the running DAG: { id, agent, deps?, input? }. Rejects if the kernel refuses it. */
-    spawn: (t: unknown) => syscall(task, 'task.spawn', t),
+    spawn: (t: unknown) => call('task.spawn', t),
     /** End tasks this task spawned (running ones are killed): cancel(ids, reason?). */
-    cancel: (tasks: unknown, reason?: string) => syscall(task, 'task.cancel', reason === undefined ? { tasks } : { tasks, reason }),
+    cancel: (tasks: unknown, reason?: string) => call('task.cancel', reason === undefined ? { tasks } : { tasks, reason }),
     /** Wait for tasks: { tasks, until: 'all' | 'first', field? } -> { winner, tasks: [{ id, state, output, error }] }. */
-    wait: (args: unknown) => syscall(task, 'task.wait', args),
+    wait: (args: unknown) => call('task.wait', args),
     /** The configured model (kernel-side): chat({ messages, max_tokens?, temperature? }); rejects E_NO_LLM when none. */
-    llm: { chat: (args: unknown) => syscall(task, 'llm.chat', args) },
+    llm: { chat: (args: unknown) => call('llm.chat', args) },
     agent: { name: agent, instance: Number(instance) },
     // ---- message bus: the kernel routes, stamps the sender and a per-pair sequence number ----
     /** Send to an agent name, an instance ('name#2') or a task id; resolves once queued (waits when the receiver's mailbox is full under 'block'). */

@@ -7,10 +7,10 @@ import type { Delivered } from '../bus/bus.js';
 import type { Sender } from '../bus/mailbox.js';
 import type { CompressionResult, PackedEntry } from '../context/compress.js';
 import type { Writer } from '../context/memory.js';
-import type { TaskSummary } from '../kernel/task-syscalls.js';
+import type { TaskSummary } from '../scheduler/task-syscalls.js';
 import type { KvStats } from '../kvcache/store.js';
 import type { ChatResult } from '../llm/openai.js';
-import type { TaskState } from '../observe/events.js';
+import type { TaskState } from '../kernel-api/events.js';
 
 export type { ChatResult, CompressionResult, KvStats, PackedEntry, Sender, TaskState, TaskSummary, Writer };
 

@@ -4,17 +4,21 @@
  */
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { AgentRegistry } from '../config/registry.js';
+import { BOUNDS, DEFAULTS } from '../config/defaults.js';
+import { intFlag } from '../config/int-flag.js';
 import { loadRunDir, replayPaced } from '../dashboard/replay.js';
 import { DashboardServer } from '../dashboard/server.js';
 import { InputError } from '../errors.js';
 import { resolve } from 'node:path';
-import { BUILTIN_AGENTS } from '../paths.js';
 import { RepairGoalPlanner } from '../planning/goal-planner.js';
 import { parseHost, parsePort, takeOptionalPort } from './port-flags.js';
-import { EXIT, installSignals, type Io } from './run-command.js';
-import { RunHost } from './run-host.js';
+import { EXIT } from '../runs/exit-codes.js';
+import { RunHost } from '../runs/host.js';
+import type { Io } from '../runs/io.js';
+import { loadAgents } from '../runs/prepare.js';
+import { installSignals } from '../runs/signals.js';
 import { startObservers } from './observers.js';
+import { controlWatcher, dashboardWatcher, progressWatcher } from './watchers.js';
 
 export const DASHBOARD_USAGE = `usage: agentos dashboard [--run DIR] [options]
   --run DIR             show a finished run from its run directory (events.jsonl, report.json)
@@ -24,12 +28,12 @@ export const DASHBOARD_USAGE = `usage: agentos dashboard [--run DIR] [options]
   without --run, the page can start runs: a goal (repair / scan / report, as agentos run --goal),
   optional repository path (default: a fresh copy of examples/buggy_math per run), fault injection; for those:
   --agents DIR          add an agent directory (repeatable)
-  --runs-dir DIR        parent of the run directories (default .agentos/runs)
-  --concurrency N       most attempts running at once (default 4)
+  --runs-dir DIR        parent of the run directories (default ${DEFAULTS.runsDir})
+  --concurrency N       most attempts running at once (default ${DEFAULTS.dashboardConcurrency})
   --metrics [PORT]      also serve Prometheus text at http://127.0.0.1:PORT/metrics`;
 
 const optsSchema = z.object({
-  concurrency: z.coerce.number({ error: '--concurrency takes a whole number' }).int('--concurrency takes a whole number').min(1, '--concurrency must be at least 1').max(10_000).default(4),
+  concurrency: intFlag('--concurrency', BOUNDS.concurrency.min, BOUNDS.concurrency.max).default(DEFAULTS.dashboardConcurrency),
 });
 
 export async function dashboardCommand(argvIn: string[], io: Io): Promise<number> {
@@ -81,13 +85,17 @@ export async function dashboardCommand(argvIn: string[], io: Io): Promise<number
   // Runs started from the page go through the goal planner (as `agentos run --goal`): built-in agents
   // plus --agents, on a copy of examples/buggy_math unless the page names a repository.
   const agentDirs = (values.agents as string[] | undefined) ?? [];
-  const registry = new AgentRegistry([BUILTIN_AGENTS, ...agentDirs]);
+  const registry = loadAgents(agentDirs);
   const planner = new RepairGoalPlanner({ agents: agentDirs });
   const observers = await startObservers({ dashboard: port, metrics: metricsPort, host }, io, () => runHost, planner);
-  const runHost: RunHost = new RunHost(
-    { registry, runsDir: resolve((values['runs-dir'] as string | undefined) ?? '.agentos/runs'), concurrency: parsed.data.concurrency, sampleMs: 250, progress: io.out, dashboard: observers.dashboard, metrics: observers.metrics },
-    io,
-  );
+  const runHost: RunHost = new RunHost({
+    registry,
+    runsDir: resolve((values['runs-dir'] as string | undefined) ?? DEFAULTS.runsDir),
+    concurrency: parsed.data.concurrency,
+    sampleMs: DEFAULTS.sampleMs,
+    watchers: [progressWatcher(io.out), controlWatcher(io), dashboardWatcher(observers.dashboard, observers.metrics)],
+    restoreTitle: true,
+  });
   io.out('waiting for the page to start a run (Ctrl-C to stop)');
   const signals = installSignals((sig) => runHost.interrupt(sig));
   await signals.waitForSignal;

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { InputError } from '../errors.js';
+import { DEFAULTS } from '../config/defaults.js';
 import { EXAMPLES } from '../paths.js';
 import { runCommand, type Io } from './run-command.js';
 
@@ -55,8 +56,8 @@ export async function kvDemo(args: string[], io: Io): Promise<number> {
       injections: [],
       report: undefined,
       json: false,
-      runsDir: '.agentos/runs',
-      sampleMs: 250,
+      runsDir: DEFAULTS.runsDir,
+      sampleMs: DEFAULTS.sampleMs,
       quiet: true,
       kv: { blockSize: o.blockSize },
     },

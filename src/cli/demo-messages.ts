@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InputError } from '../errors.js';
+import { DEFAULTS } from '../config/defaults.js';
 import { EXAMPLES } from '../paths.js';
 import { runCommand, type Io } from './run-command.js';
 
@@ -33,8 +34,8 @@ export async function messagesDemo(args: string[], io: Io): Promise<number> {
       injections: [],
       report: undefined,
       json: false,
-      runsDir: '.agentos/runs',
-      sampleMs: 250,
+      runsDir: DEFAULTS.runsDir,
+      sampleMs: DEFAULTS.sampleMs,
       quiet: true,
     },
     io,

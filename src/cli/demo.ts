@@ -4,7 +4,8 @@
  */
 import { join } from 'node:path';
 import { EXAMPLES, PACKAGE_ROOT } from '../paths.js';
-import { runGoal } from './goal-run.js';
+import { DEFAULTS } from '../config/defaults.js';
+import { runGoal } from './goal-command.js';
 import { parseInjection } from './run-options.js';
 import { runCommand, type Io } from './run-command.js';
 
@@ -19,13 +20,13 @@ export async function crashDemo(args: string[], io: Io): Promise<number> {
       plan,
       // The crash demo's own small agents (examples/crash-demo/agents) take precedence over the built-ins.
       agents: [join(EXAMPLES, 'crash-demo', 'agents')],
-      concurrency: 4,
+      concurrency: DEFAULTS.demoConcurrency,
       inject: [],
       injections: [parseInjection('patch_agent:crash@1'), parseInjection('test_agent:hang@1')],
       report: undefined,
       json: args.includes('--json'),
-      runsDir: '.agentos/runs',
-      sampleMs: 250,
+      runsDir: DEFAULTS.runsDir,
+      sampleMs: DEFAULTS.sampleMs,
       quiet: false,
     },
     io,
@@ -50,11 +51,11 @@ export async function repairDemo(args: string[], io: Io): Promise<number> {
       kind: 'repair',
       repo: join(EXAMPLES, 'buggy_math'),
       apply: false,
-      maxCandidates: 40,
+      maxCandidates: DEFAULTS.maxCandidates,
       agents: [],
       injections: [parseInjection('patch_agent:crash@1')],
-      runsDir: '.agentos/runs',
-      concurrency: 4,
+      runsDir: DEFAULTS.runsDir,
+      concurrency: DEFAULTS.demoConcurrency,
       json: args.includes('--json'),
       quiet: false,
       sandbox: true,
@@ -68,7 +69,7 @@ export async function repairDemo(args: string[], io: Io): Promise<number> {
 export async function repoDemo(args: string[], io: Io): Promise<number> {
   const path = args.find((a) => !a.startsWith('-')) ?? PACKAGE_ROOT;
   const { code } = await runGoal(
-    { goal: `scan ${path}`, kind: 'scan', repo: path, apply: false, maxCandidates: 1, agents: [], injections: [], runsDir: '.agentos/runs', concurrency: 4, json: args.includes('--json'), quiet: false, sandbox: true },
+    { goal: `scan ${path}`, kind: 'scan', repo: path, apply: false, maxCandidates: 1, agents: [], injections: [], runsDir: DEFAULTS.runsDir, concurrency: DEFAULTS.demoConcurrency, json: args.includes('--json'), quiet: false, sandbox: true },
     io,
   );
   return code;

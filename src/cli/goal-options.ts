@@ -1,22 +1,23 @@
 /** Options of `agentos repair` and `agentos run --goal`: parsed with node:util, validated with zod. */
-import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { BOUNDS, DEFAULTS } from '../config/defaults.js';
+import { intFlag } from '../config/int-flag.js';
 import { InputError } from '../errors.js';
 import { parseInjection } from './run-options.js';
-import type { GoalRunOptions } from './goal-run.js';
+import type { GoalRunOptions } from './goal-command.js';
 
 export const REPAIR_USAGE = `usage: agentos repair <repo> [options]
   --test-cmd CMD        the test command (default: the repo's npm test, else node --test)
   --out DIR             where patch.diff, report.md and run-report.json go (default: <run dir>/out)
   --apply               apply the fix to <repo> with patch -p1 (otherwise <repo> is never modified)
-  --max-candidates N    candidate patches to test at most (default 40)
+  --max-candidates N    candidate patches to test at most (default ${DEFAULTS.maxCandidates})
   --candidate-timeout-ms N  time limit of one candidate's test run (default: 4 x the baseline run + 2 s)
   --candidate-memory-mb N   memory quota of one candidate's test run (default: test_agent's memory_mb)
-  --concurrency N       most attempts at once; the resource monitor moves between 2 and N (default 4)
+  --concurrency N       most attempts at once; the resource monitor moves between ${DEFAULTS.goalMinConcurrency} and N (default ${DEFAULTS.goalConcurrency})
   --inject A:FAULT[@N]  fault injection, as for agentos run
   --agents DIR          add an agent directory
-  --runs-dir DIR        parent of the run directory (default .agentos/runs)
+  --runs-dir DIR        parent of the run directory (default ${DEFAULTS.runsDir})
   --no-sandbox          run agents without their agent.yaml sandbox
   --json | --quiet`;
 
@@ -39,8 +40,7 @@ const common = {
   quiet: { type: 'boolean' },
 } as const;
 
-const int = (flag: string, min: number, max: number) =>
-  z.coerce.number({ error: `${flag} takes a whole number` }).int(`${flag} takes a whole number`).min(min, `${flag} must be at least ${min}`).max(max, `${flag} must be at most ${max}`);
+const int = intFlag;
 
 const schema = z.object({
   goal: z.string().min(1, '--goal needs some text, e.g. --goal "fix the failing tests in examples/buggy_math"'),
@@ -48,13 +48,13 @@ const schema = z.object({
   testCmd: z.string().min(1, '--test-cmd must not be empty').optional(),
   out: z.string().min(1).optional(),
   apply: z.boolean().default(false),
-  maxCandidates: int('--max-candidates', 1, 500).default(40),
+  maxCandidates: int('--max-candidates', 1, 500).default(DEFAULTS.maxCandidates),
   candidateTimeoutMs: int('--candidate-timeout-ms', 100, 3_600_000).optional(),
   candidateMemoryMb: int('--candidate-memory-mb', 16, 1_000_000).optional(),
-  concurrency: int('--concurrency', 2, 64).default(Math.max(4, Math.min(8, availableParallelism() * 2))),
+  concurrency: int('--concurrency', BOUNDS.goalConcurrency.min, BOUNDS.goalConcurrency.max).default(DEFAULTS.goalConcurrency),
   inject: z.array(z.string()).default([]),
   agents: z.array(z.string()).default([]),
-  runsDir: z.string().default('.agentos/runs'),
+  runsDir: z.string().default(DEFAULTS.runsDir),
   sandbox: z.boolean().default(true),
   json: z.boolean().default(false),
   quiet: z.boolean().default(false),

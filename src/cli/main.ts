@@ -6,7 +6,7 @@ import { AgentOSError, isInputError } from '../errors.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import { crashDemo, repairDemo, repoDemo } from './demo.js';
 import { GOAL_USAGE, parseGoalOptions, parseRepairOptions, REPAIR_USAGE } from './goal-options.js';
-import { runGoal } from './goal-run.js';
+import { runGoal } from './goal-command.js';
 import { kvDemo } from './demo-kv.js';
 import { messagesDemo } from './demo-messages.js';
 import { DASHBOARD_USAGE, dashboardCommand } from './dashboard-command.js';

@@ -6,8 +6,8 @@ import { InputError } from '../errors.js';
 import { DashboardServer } from '../dashboard/server.js';
 import { MetricsServer } from '../observe/metrics-server.js';
 import { RepairGoalPlanner, type GoalPlanner } from '../planning/goal-planner.js';
-import type { RunHost } from './run-host.js';
-import type { Io } from './run-command.js';
+import type { RunHost } from '../runs/host.js';
+import type { Io } from '../runs/io.js';
 
 export interface Observers {
   dashboard?: DashboardServer;

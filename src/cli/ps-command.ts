@@ -5,8 +5,9 @@
 import { parseArgs } from 'node:util';
 import { queryAll, type KernelAnswer } from '../control/client.js';
 import { InputError } from '../errors.js';
-import type { Acb } from '../kernel/acb.js';
-import { EXIT, type Io } from './run-command.js';
+import type { Acb } from '../kernel-api/acb.js';
+import { EXIT } from '../runs/exit-codes.js';
+import type { Io } from '../runs/io.js';
 
 export const PS_USAGE = `usage: agentos ps [--all] [--json]
   lists the agent processes of every running kernel (run, pid, agent, state, task, RSS, CPU, restarts)

@@ -1,5 +1,5 @@
 /** The human view of a run on the terminal: one line per meaningful event, then summary tables. */
-import type { EventLog, TimedEvent } from '../observe/events.js';
+import type { EventLog, TimedEvent } from '../kernel-api/events.js';
 import type { RunReport } from '../observe/report.js';
 
 type Write = (line: string) => void;

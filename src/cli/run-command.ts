@@ -1,70 +1,36 @@
-/** `agentos run`: validate everything, run the plan in a kernel, print progress and the summary. */
+/** `agentos run`: validate everything (runs/prepare.ts), host the run with its watchers, print the summary. */
 import { resolve } from 'node:path';
-import { BUILTIN_AGENTS } from '../paths.js';
-import { loadPlanFile } from '../config/plan.js';
-import { AgentRegistry } from '../config/registry.js';
-import { InputError } from '../errors.js';
-import type { RunReport } from '../observe/report.js';
 import type { KvStoreOptions } from '../kvcache/store.js';
+import type { RunReport } from '../observe/report.js';
+import { EXIT, runExit } from '../runs/exit-codes.js';
+import { RunHost } from '../runs/host.js';
+import type { Io } from '../runs/io.js';
+import { prepareRun } from '../runs/prepare.js';
+import { installSignals } from '../runs/signals.js';
+import { startObservers, type Observers } from './observers.js';
 import { summary } from './render.js';
 import type { RunOptions } from './run-options.js';
-import { RunHost } from './run-host.js';
-import { startObservers, type Observers } from './observers.js';
+import { controlWatcher, dashboardWatcher, progressWatcher } from './watchers.js';
 
-export interface Io {
-  out: (line: string) => void;
-  err: (line: string) => void;
-}
-
-export const EXIT = { ok: 0, failed: 1, input: 2, internal: 70, sigint: 130, sigterm: 143 } as const;
-
-/** Everything that can be wrong with the input is found here, before any process starts. */
-export function prepareRun(opts: Pick<RunOptions, 'plan' | 'agents' | 'injections' | 'maxPlanTasks' | 'maxPlanBytes'>) {
-  const registry = new AgentRegistry([BUILTIN_AGENTS, ...opts.agents]);
-  const plan = loadPlanFile(opts.plan, registry, { maxTasks: opts.maxPlanTasks, maxBytes: opts.maxPlanBytes });
-  for (const inj of opts.injections) {
-    if (!registry.has(inj.agent)) throw new InputError('E_UNKNOWN_AGENT', `--inject names unknown agent '${inj.agent}' (known: ${registry.names().join(', ')}).`);
-  }
-  return { registry, plan };
-}
-
-/**
- * SIGINT/SIGTERM for the whole command: the first interrupts the current run (which still writes its
- * report) and ends any lingering dashboard; a second leaves at once (the reaper ends the children).
- */
-export function installSignals(onFirst: (sig: NodeJS.Signals) => void): { signalled: () => NodeJS.Signals | undefined; waitForSignal: Promise<NodeJS.Signals>; remove: () => void } {
-  let signalled: NodeJS.Signals | undefined;
-  let wake: (s: NodeJS.Signals) => void = () => {};
-  const waitForSignal = new Promise<NodeJS.Signals>((resolve) => (wake = resolve));
-  const onSignal = (sig: NodeJS.Signals): void => {
-    if (signalled) process.exit(sig === 'SIGINT' ? EXIT.sigint : EXIT.sigterm);
-    signalled = sig;
-    onFirst(sig);
-    wake(sig);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return {
-    signalled: () => signalled,
-    waitForSignal,
-    remove: () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    },
-  };
-}
+export type { Io } from '../runs/io.js';
+export { EXIT } from '../runs/exit-codes.js';
 
 export async function runCommand(opts: RunOptions & { kv?: KvStoreOptions }, io: Io): Promise<{ code: number; report: RunReport }> {
   const { registry, plan } = prepareRun(opts);
   const progress = opts.json ? io.err : io.out;
   // URLs go with the progress lines: with --json, stdout carries only the report.
   const observers: Observers = await startObservers({ dashboard: opts.dashboard, metrics: opts.metrics, host: opts.host }, { out: progress, err: io.err }, () => host);
-  // Absolute: runs started from the dashboard page hand it to agents as $RUN_DIR/$WORK, and the sandbox
-  // resolves a relative grant against the agent's own directory.
-  const host: RunHost = new RunHost(
-    { registry, runsDir: resolve(opts.runsDir), concurrency: opts.concurrency, sampleMs: opts.sampleMs, progress: opts.quiet ? undefined : progress, dashboard: observers.dashboard, metrics: observers.metrics, kv: opts.kv },
-    io,
-  );
+  const host: RunHost = new RunHost({
+    registry,
+    // Absolute: runs started from the dashboard page hand it to agents as $RUN_DIR/$WORK, and the sandbox
+    // resolves a relative grant against the agent's own directory.
+    runsDir: resolve(opts.runsDir),
+    concurrency: opts.concurrency,
+    sampleMs: opts.sampleMs,
+    kv: opts.kv,
+    watchers: [...(opts.quiet ? [] : [progressWatcher(progress)]), controlWatcher(io), dashboardWatcher(observers.dashboard, observers.metrics)],
+    restoreTitle: observers.dashboard !== undefined,
+  });
   const signals = installSignals((sig) => host.interrupt(sig));
   const onRejection = (err: unknown): void => {
     const k = host.active?.kernel;
@@ -101,7 +67,5 @@ export async function runCommand(opts: RunOptions & { kv?: KvStoreOptions }, io:
     return { code: EXIT.internal, report };
   }
   // A signal while only the dashboard lingered ends the command normally: the run itself finished.
-  const sig = report.status === 'interrupted' ? signals.signalled() : undefined;
-  const code = sig === 'SIGINT' ? EXIT.sigint : sig === 'SIGTERM' ? EXIT.sigterm : report.status === 'succeeded' ? EXIT.ok : EXIT.failed;
-  return { code, report };
+  return { code: runExit(report, signals.signalled()), report };
 }

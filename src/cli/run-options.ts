@@ -1,7 +1,8 @@
 /** `agentos run` options: parsed with node:util, validated with zod, every error naming the flag. */
-import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { BOUNDS, DEFAULTS } from '../config/defaults.js';
+import { intFlag } from '../config/int-flag.js';
 import { DEFAULT_MAX_PLAN_BYTES, DEFAULT_MAX_PLAN_TASKS } from '../config/plan.js';
 import { InputError } from '../errors.js';
 import { FAULTS } from '../protocol/messages.js';
@@ -20,22 +21,15 @@ export function parseInjection(text: string): Injection {
   return { agent: m[1]!, fault: m[2] as Injection['fault'], attempt };
 }
 
-const intFlag = (flag: string, min: number, max: number) =>
-  z.coerce
-    .number({ error: `${flag} takes a whole number` })
-    .int(`${flag} takes a whole number`)
-    .min(min, `${flag} must be at least ${min}`)
-    .max(max, `${flag} must be at most ${max}`);
-
 export const runOptionsSchema = z.object({
   plan: z.string({ error: 'agentos run needs a plan file: agentos run <plan.yaml>' }).min(1),
   agents: z.array(z.string()).default([]),
-  concurrency: intFlag('--concurrency', 1, 10_000).default(Math.max(4, availableParallelism() * 2)),
+  concurrency: intFlag('--concurrency', BOUNDS.concurrency.min, BOUNDS.concurrency.max).default(DEFAULTS.concurrency),
   inject: z.array(z.string()).default([]),
   report: z.string().optional(),
   json: z.boolean().default(false),
-  runsDir: z.string().default('.agentos/runs'),
-  sampleMs: intFlag('--sample-ms', 10, 60_000).default(250),
+  runsDir: z.string().default(DEFAULTS.runsDir),
+  sampleMs: intFlag('--sample-ms', BOUNDS.sampleMs.min, BOUNDS.sampleMs.max).default(DEFAULTS.sampleMs),
   quiet: z.boolean().default(false),
   maxPlanTasks: intFlag('--max-plan-tasks', 1, 100_000_000).optional(),
   maxPlanBytes: intFlag('--max-plan-bytes', 1, Number.MAX_SAFE_INTEGER).optional(),
@@ -53,13 +47,13 @@ export type RunOptions = z.output<typeof runOptionsSchema> & {
 
 export const RUN_USAGE = `usage: agentos run <plan.yaml> [options]
   --agents DIR          add an agent directory (repeatable; searched after the built-in agents/)
-  --concurrency N       most attempts running at once (default: 2 x cores, at least 4)
+  --concurrency N       most attempts running at once (default ${DEFAULTS.concurrency}: 2 x cores, at least 4)
   --inject A:FAULT[@N]  make agent A commit FAULT on its N-th attempt of a task (every attempt without @N);
                         faults: ${FAULTS.join(', ')}
   --report FILE         also write the run report there
   --json                print the report as JSON on stdout (progress goes to stderr)
-  --runs-dir DIR        parent of the run directory (default .agentos/runs)
-  --sample-ms N         quota sampler period (default 250)
+  --runs-dir DIR        parent of the run directory (default ${DEFAULTS.runsDir})
+  --sample-ms N         quota sampler period (default ${DEFAULTS.sampleMs})
   --quiet               no progress lines
   --max-plan-tasks N    refuse a plan listing more tasks (default ${DEFAULT_MAX_PLAN_TASKS})
   --max-plan-bytes N    refuse a plan file larger than N bytes (default ${DEFAULT_MAX_PLAN_BYTES})

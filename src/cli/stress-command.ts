@@ -3,7 +3,9 @@ import type { Kernel } from '../kernel/kernel.js';
 import type { StressOptions } from '../stress/options.js';
 import { writeJsonFile, type StressReport } from '../stress/report.js';
 import { runStress } from '../stress/run-stress.js';
-import { EXIT, type Io } from './run-command.js';
+import { EXIT } from '../runs/exit-codes.js';
+import type { Io } from '../runs/io.js';
+import { installSignals } from '../runs/signals.js';
 
 export function stressSummary(r: StressReport): string[] {
   const l = r.latency_ms;
@@ -28,21 +30,14 @@ export async function stressCommand(opts: StressOptions, io: Io): Promise<number
         else write(text);
       };
   let kernel: Kernel | undefined;
-  let signalled: NodeJS.Signals | undefined;
-  const onSignal = (sig: NodeJS.Signals): void => {
-    if (signalled) process.exit(sig === 'SIGINT' ? EXIT.sigint : EXIT.sigterm);
-    signalled = sig;
-    kernel?.interrupt(sig);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const signals = installSignals((sig) => kernel?.interrupt(sig));
   let report: StressReport;
   try {
     ({ report, kernel } = await runStress(opts, { progress, onKernel: (k) => (kernel = k) }));
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    signals.remove();
   }
+  const signalled = signals.signalled();
   if (opts.report) writeJsonFile(opts.report, report);
   if (opts.json) io.out(JSON.stringify(report, null, 2));
   else if (!opts.quiet) for (const line of stressSummary(report)) io.out(line);

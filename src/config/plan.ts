@@ -3,7 +3,7 @@
  * unknown agents and dependencies, cycles (listing their tasks), and every agent's spec and handler.
  */
 import { z } from 'zod';
-import { findCycle, formatCycle } from '../scheduler/task-graph.js';
+import { findCycle, formatCycle } from '../lib/graph.js';
 import { ProblemList, InputProblems, type Problem } from './problems.js';
 import type { AgentRegistry } from './registry.js';
 import { readYamlFile, schemaProblems, type YamlSource } from './yaml-file.js';

@@ -19,22 +19,8 @@ export const MAX_YAML_ALIAS_COUNT = 100_000;
 /** Deepest nesting of maps and lists accepted (deeper values overflow the stack of JSON and IPC code). */
 export const MAX_YAML_DEPTH = 256;
 
-/** 1-based position in the file. */
-export interface Pos {
-  line: number;
-  col: number;
-}
-
-export interface YamlSource {
-  file: string;
-  data: unknown;
-  /** Position of the node at `path` (or of its nearest ancestor that has one). */
-  posOf(path: ReadonlyArray<PropertyKey>): Pos | undefined;
-  /** Position of the key `key` of the map at `path` (for unknown keys), else of the map. */
-  keyPosOf(path: ReadonlyArray<PropertyKey>, key: string): Pos | undefined;
-  /** 1-based line of the node at `path` (posOf(path).line). */
-  lineOf(path: ReadonlyArray<PropertyKey>): number | undefined;
-}
+export type { Pos, YamlSource } from './yaml-source.js';
+import type { Pos, YamlSource } from './yaml-source.js';
 
 export interface ReadYamlOptions {
   /** Refuse a file larger than this before reading it (code E_TOO_LARGE). */

@@ -2,7 +2,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { z } from 'zod';
 import type { Problem } from './problems.js';
-import type { YamlSource } from './yaml-file.js';
+import type { YamlSource } from './yaml-source.js';
 
 /** Offset of the first byte that is not valid UTF-8, or undefined for valid text. */
 export function firstInvalidUtf8(buf: Buffer): number | undefined {

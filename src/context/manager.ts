@@ -3,8 +3,8 @@
  * dependencies' outputs + the relevant shared memory, compressed into the agent's `context_tokens`), and
  * token accounting per agent with an optional `token_budget` the kernel enforces (kind `token_quota`).
  */
-import type { Acb } from '../kernel/acb.js';
-import type { EventLog } from '../observe/events.js';
+import { chargeTokens, type Acb } from '../kernel-api/acb.js';
+import type { EventLog } from '../kernel-api/events.js';
 import { compressContext, type CompressionResult, type ContextEntry } from './compress.js';
 import { Blackboard, LocalMemory, type Writer } from './memory.js';
 import { loadTokenizer, type Tokenizer } from './tokenizer.js';
@@ -117,7 +117,7 @@ export class ContextManager {
   }
 
   charge(acb: Acb, task: string, tokens: number): void {
-    acb.tokens_used += tokens;
+    chargeTokens(acb, tokens);
     const total = (this.used.get(acb.agent) ?? 0) + tokens;
     this.used.set(acb.agent, total);
     const budget = this.host.agent(acb.agent)?.token_budget;

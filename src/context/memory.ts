@@ -4,6 +4,7 @@
  * the arguments), so one task cannot read another's. Blackboard writes are stamped with the writer and
  * keep a short history, so the context manager can tell current entries from superseded ones.
  */
+import { AgentOSError } from '../errors.js';
 
 export interface Writer {
   agent: string;
@@ -28,12 +29,10 @@ const MAX_KEYS = 10_000;
 /** JSON bytes the blackboard may hold over all kept versions: one agent cannot fill the kernel's heap. */
 export const MAX_BOARD_BYTES = 256 * 1024 * 1024;
 
-export class MemoryError extends Error {
-  constructor(
-    readonly code: 'E_MEMORY_FULL' | 'E_NO_KEY',
-    message: string,
-  ) {
-    super(message);
+export class MemoryError extends AgentOSError {
+  declare readonly code: 'E_MEMORY_FULL' | 'E_NO_KEY';
+  constructor(code: 'E_MEMORY_FULL' | 'E_NO_KEY', message: string) {
+    super(code, message);
     this.name = 'MemoryError';
   }
 }

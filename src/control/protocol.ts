@@ -1,6 +1,6 @@
 /** The control socket protocol: one JSON request line, one JSON reply line, then the server closes. */
 import { z } from 'zod';
-import type { Acb } from '../kernel/acb.js';
+import type { Acb } from '../kernel-api/acb.js';
 
 export const controlRequestSchema = z.object({ op: z.enum(['ps']) }).strict();
 export type ControlRequest = z.output<typeof controlRequestSchema>;

@@ -7,7 +7,7 @@
 import { chmodSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
-import type { Acb } from '../kernel/acb.js';
+import type { Acb } from '../kernel-api/acb.js';
 import { controlRequestSchema, MAX_REQUEST_BYTES, type ControlReply, type KernelInfo } from './protocol.js';
 import { sweepStale } from './client.js';
 import { ensureRuntimeDir } from './runtime-dir.js';

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
-import type { TimedEvent } from '../observe/events.js';
+import type { TimedEvent } from '../kernel-api/events.js';
 import { RunView } from './run-view.js';
 
 export interface LoadedRun {

@@ -5,82 +5,11 @@
  * processes rebuilt from events and then taken from report.json). apply() is O(1) per event: it sits on
  * the kernel's emit path.
  */
-import type { Acb } from '../kernel/acb.js';
-import type { TaskState, TimedEvent } from '../observe/events.js';
+import type { Acb } from '../kernel-api/acb.js';
+import type { TimedEvent } from '../kernel-api/events.js';
 
-export interface TaskView {
-  id: string;
-  agent: string;
-  deps: string[];
-  dynamic: boolean;
-  state: TaskState;
-  attempts: number;
-  served_by: string | null;
-  /** Agent/pid of the current or last attempt. */
-  agent_now: string | null;
-  pid: number | null;
-  failures: Array<{ attempt: number; agent: string; kind: string; message: string }>;
-  reason: string | null;
-  started_t: number | null;
-  ended_t: number | null;
-  output: unknown;
-  /** seq of the last change (clients ask for tasks changed since their seq). */
-  v: number;
-}
-
-export type SeqEvent = TimedEvent & { seq: number };
-
-export interface ProcView extends Acb {
-  tokens: number;
-  rss_hist: number[];
-  cpu_hist: number[];
-}
-
-export interface RunInfo {
-  run_id: string;
-  plan: string;
-  run_dir: string;
-  status: 'running' | 'succeeded' | 'failed' | 'interrupted';
-  started_t: number;
-  duration_ms: number | null;
-  /** Last event time, for the elapsed clock. */
-  now_t: number;
-}
-
-export interface ViewMetrics {
-  attempts: number;
-  retries: number;
-  fallbacks: number;
-  restarts: number;
-  faults_injected: number;
-  processes_spawned: number;
-  dynamic_tasks: number;
-  failures_by_kind: Record<string, number>;
-  events: number;
-  quota_samples: number;
-  /** Events by type prefix (bus., context., kv. ... as later parts add them). */
-  by_type: Record<string, number>;
-}
-
-export interface Snapshot {
-  seq: number;
-  run: RunInfo | null;
-  tasks: TaskView[];
-  events: SeqEvent[];
-  procs: ProcView[];
-  metrics: ViewMetrics;
-  report: unknown;
-}
-
-export interface Delta {
-  seq: number;
-  run: RunInfo | null;
-  tasks: TaskView[];
-  events: SeqEvent[];
-  procs: ProcView[];
-  metrics: ViewMetrics;
-  report: unknown;
-}
+export type { TaskView, SeqEvent, ProcView, RunInfo, ViewMetrics, ViewState, Snapshot, Delta } from './view-types.js';
+import type { TaskView, SeqEvent, ProcView, RunInfo, ViewMetrics, Snapshot, Delta } from './view-types.js';
 
 export interface RunViewOptions {
   /** The live ACB table; without it processes are rebuilt from events (replay). */

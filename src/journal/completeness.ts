@@ -7,7 +7,7 @@
  * `cancelled`; skipped because of a dependency that is itself final (a dependency skipped only
  * because the run stopped will run on resume, so its dependents must too).
  */
-import type { InflightAttempt, ReplayTask, RunState } from './replay.js';
+import type { InflightAttempt, ReplayTask, RunState } from './replay-types.js';
 
 export interface Completeness {
   /** Every task is final for its own reasons (and there is at least one task). */

@@ -9,70 +9,12 @@
  * leaks a page.
  */
 import { createHash } from 'node:crypto';
+import { checkInvariants } from './invariants.js';
+import { PagePool } from './page-pool.js';
 import { bytesPerToken, writeSynthetic } from './payload.js';
+import { KvError, type KvStats, type KvStoreOptions, type Page, type Sequence } from './types.js';
 
-export interface KvStoreOptions {
-  /** Tokens per page. @default 16 */
-  blockSize?: number;
-  /** Floats per K (and per V) vector of one token. @default 64 */
-  width?: number;
-  /** Most pages the pool may hold (referenced + cached). @default 65536 */
-  capacityPages?: number;
-  /** Share identical full blocks between sequences. @default true */
-  prefixCaching?: boolean;
-}
-
-export class KvError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = 'KvError';
-    this.code = code;
-  }
-}
-
-interface Page {
-  readonly id: number;
-  readonly buf: Buffer;
-  readonly floats: Float32Array;
-  readonly tokens: Int32Array;
-  used: number;
-  refs: number;
-  /** Chained hash of this full block (and every block before it); set only once the page is full. */
-  hash: string | undefined;
-  /** This page is the prefix-cache entry for its hash (kept in the LRU when unreferenced). */
-  cached: boolean;
-}
-
-interface Sequence {
-  readonly id: string;
-  readonly owner: string;
-  pages: Page[];
-  length: number;
-}
-
-export interface KvStats {
-  block_size: number;
-  page_bytes: number;
-  sequences: number;
-  /** Page-table entries over all sequences: the pages they would need without sharing. */
-  logical_pages: number;
-  /** Distinct pages referenced by at least one sequence. */
-  physical_pages: number;
-  /** Unreferenced pages kept for prefix hits (evictable). */
-  cached_pages: number;
-  /** Buffers allocated by the pool (physical + cached + free list). */
-  allocated_pages: number;
-  capacity_pages: number;
-  physical_bytes: number;
-  logical_bytes: number;
-  bytes_saved: number;
-  cow_copies: number;
-  prefix_lookups: number;
-  prefix_hits: number;
-  prefix_hit_rate: number;
-  evictions: number;
-}
+export { KvError, type KvStats, type KvStoreOptions } from './types.js';
 
 const ROOT_HASH = '';
 const MAX_SEQS_PER_OWNER = 100_000;
@@ -84,20 +26,13 @@ export class KvPageStore {
   readonly prefixCaching: boolean;
   readonly pageBytes: number;
   private readonly floatsPerToken: number;
-  private nextPage = 0;
   private nextSeq = 0;
-  private allocated = 0;
-  private readonly free: Page[] = [];
-  /** Full pages by chained hash (referenced or not). */
-  private readonly byHash = new Map<string, Page>();
-  /** Unreferenced cached pages, least recently used first (Map keeps insertion order). */
-  private readonly lru = new Map<number, Page>();
+  private readonly pool: PagePool;
   private readonly seqs = new Map<string, Sequence>();
   private readonly byOwner = new Map<string, Set<string>>();
   private cow = 0;
   private lookups = 0;
   private hits = 0;
-  private evicted = 0;
 
   constructor(opts: KvStoreOptions = {}) {
     this.blockSize = opts.blockSize ?? 16;
@@ -109,6 +44,7 @@ export class KvPageStore {
     if (!Number.isInteger(this.capacityPages) || this.capacityPages < 1) throw new KvError('E_KV_CONFIG', `capacityPages must be a positive integer, got ${this.capacityPages}`);
     this.floatsPerToken = 2 * this.width;
     this.pageBytes = this.blockSize * bytesPerToken(this.width);
+    this.pool = new PagePool(this.blockSize, this.pageBytes, this.capacityPages);
   }
 
   // ---- sequences ------------------------------------------------------------------------------
@@ -125,11 +61,11 @@ export class KvPageStore {
         while (i + this.blockSize <= tokens.length) {
           const hash = this.chainHash(prev, tokens, i);
           this.lookups++;
-          const page = this.byHash.get(hash);
+          const page = this.pool.byHash.get(hash);
           if (!page) break;
           this.hits++;
           hits++;
-          this.ref(page);
+          this.pool.ref(page);
           seq.pages.push(page);
           seq.length += this.blockSize;
           prev = hash;
@@ -161,7 +97,7 @@ export class KvPageStore {
     const src = this.owned(owner, id);
     this.checkSeqQuota(owner);
     const seq: Sequence = { id: `s${++this.nextSeq}`, owner, pages: [...src.pages], length: src.length };
-    for (const p of seq.pages) this.ref(p);
+    for (const p of seq.pages) this.pool.ref(p);
     this.seqs.set(seq.id, seq);
     this.byOwner.get(owner)!.add(seq.id);
     return { seq: seq.id, length: seq.length };
@@ -255,8 +191,8 @@ export class KvPageStore {
       sequences: this.seqs.size,
       logical_pages: logical,
       physical_pages: physical.size,
-      cached_pages: this.lru.size,
-      allocated_pages: this.allocated,
+      cached_pages: this.pool.lru.size,
+      allocated_pages: this.pool.allocated,
       capacity_pages: this.capacityPages,
       physical_bytes: physical.size * this.pageBytes,
       logical_bytes: logical * this.pageBytes,
@@ -265,7 +201,7 @@ export class KvPageStore {
       prefix_lookups: this.lookups,
       prefix_hits: this.hits,
       prefix_hit_rate: this.lookups === 0 ? 0 : Math.round((this.hits / this.lookups) * 10_000) / 10_000,
-      evictions: this.evicted,
+      evictions: this.pool.evicted,
     };
   }
 
@@ -275,25 +211,7 @@ export class KvPageStore {
    * the pool never exceeds its capacity. Throws on the first violation.
    */
   checkInvariants(): void {
-    const counted = new Map<Page, number>();
-    for (const seq of this.seqs.values()) {
-      if (seq.pages.length !== Math.ceil(seq.length / this.blockSize)) throw new Error(`${seq.id}: ${seq.pages.length} pages for ${seq.length} tokens`);
-      seq.pages.forEach((p, i) => {
-        counted.set(p, (counted.get(p) ?? 0) + 1);
-        const expectUsed = i < seq.pages.length - 1 ? this.blockSize : seq.length - i * this.blockSize;
-        if (p.used < expectUsed) throw new Error(`${seq.id}: page ${p.id} holds ${p.used} tokens, sequence needs ${expectUsed}`);
-      });
-    }
-    for (const [p, n] of counted) if (p.refs !== n) throw new Error(`page ${p.id}: refs ${p.refs}, referenced ${n} times`);
-    for (const p of this.lru.values()) {
-      if (p.refs !== 0 || !p.cached || p.hash === undefined || this.byHash.get(p.hash) !== p) throw new Error(`cached page ${p.id} is not a clean unreferenced cache entry`);
-    }
-    for (const p of this.free) if (p.refs !== 0 || p.cached) throw new Error(`free page ${p.id} is still referenced or cached`);
-    for (const p of this.byHash.values()) if (p.refs === 0 && !this.lru.has(p.id)) throw new Error(`hashed page ${p.id} unreferenced but not in the LRU`);
-    if (this.allocated > this.capacityPages) throw new Error(`allocated ${this.allocated} > capacity ${this.capacityPages}`);
-    if (counted.size + this.lru.size + this.free.length !== this.allocated) {
-      throw new Error(`page accounting: ${counted.size} referenced + ${this.lru.size} cached + ${this.free.length} free != ${this.allocated} allocated`);
-    }
+    checkInvariants(this.seqs.values(), this.pool, this.blockSize, this.capacityPages);
   }
 
   // ---- internals ------------------------------------------------------------------------------
@@ -330,24 +248,24 @@ export class KvPageStore {
       const last = seq.pages[seq.pages.length - 1];
       const cow = slot0 > 0 && last !== undefined && last.refs > 1 ? 1 : 0;
       const fresh = Math.ceil((slot0 + n) / this.blockSize) - (slot0 > 0 ? 1 : 0);
-      const available = this.free.length + (this.capacityPages - this.allocated) + this.lru.size;
+      const available = this.pool.available();
       if (cow + fresh > available) throw new KvError('E_KV_FULL', `KV page pool full: need ${cow + fresh} pages, ${available} can be had (capacity ${this.capacityPages})`);
     }
     for (let i = from; i < tokens.length; i++) {
       const slot = seq.length % this.blockSize;
       let page: Page;
       if (slot === 0) {
-        page = this.alloc();
+        page = this.pool.alloc();
         seq.pages.push(page);
       } else {
         page = seq.pages[seq.pages.length - 1]!;
         if (page.refs > 1) {
           // Copy-on-write: this sequence gets a private copy of the shared, partly filled page.
-          const copy = this.alloc();
+          const copy = this.pool.alloc();
           page.buf.copy(copy.buf, 0, 0, slot * this.floatsPerToken * 4);
           copy.tokens.set(page.tokens.subarray(0, slot));
           copy.used = slot;
-          this.unref(page);
+          this.pool.unref(page);
           seq.pages[seq.pages.length - 1] = copy;
           page = copy;
           this.cow++;
@@ -368,53 +286,14 @@ export class KvPageStore {
     if (prev === undefined) return; // unreachable: every full page before a full page is hashed
     const page = seq.pages[index]!;
     page.hash = this.chainHash(prev, page.tokens, 0);
-    if (!this.byHash.has(page.hash)) {
+    if (!this.pool.byHash.has(page.hash)) {
       page.cached = true;
-      this.byHash.set(page.hash, page);
-    }
-  }
-
-  private alloc(): Page {
-    let page = this.free.pop();
-    if (!page) {
-      if (this.allocated < this.capacityPages) {
-        // Each page is its own ArrayBuffer: real memory, aligned for the Float32Array view.
-        const buf = Buffer.allocUnsafeSlow(this.pageBytes);
-        page = { id: ++this.nextPage, buf, floats: new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4), tokens: new Int32Array(this.blockSize), used: 0, refs: 0, hash: undefined, cached: false };
-        this.allocated++;
-      } else {
-        const victim = this.lru.values().next().value;
-        if (!victim) throw new KvError('E_KV_FULL', `KV page pool full: all ${this.capacityPages} pages are referenced`);
-        this.lru.delete(victim.id);
-        this.byHash.delete(victim.hash!);
-        this.evicted++;
-        page = victim;
-      }
-    }
-    page.used = 0;
-    page.refs = 1;
-    page.hash = undefined;
-    page.cached = false;
-    return page;
-  }
-
-  private ref(page: Page): void {
-    if (page.refs === 0) this.lru.delete(page.id);
-    page.refs++;
-  }
-
-  private unref(page: Page): void {
-    page.refs--;
-    if (page.refs > 0) return;
-    if (page.cached) this.lru.set(page.id, page);
-    else {
-      page.hash = undefined;
-      this.free.push(page);
+      this.pool.byHash.set(page.hash, page);
     }
   }
 
   private dropPages(seq: Sequence): void {
-    for (const p of seq.pages) this.unref(p);
+    for (const p of seq.pages) this.pool.unref(p);
     seq.pages = [];
   }
 }

@@ -3,29 +3,9 @@
  * pid): another process cannot read, extend or free them, and the kernel frees them all when the process
  * ends. After each change the pro rata charges of every owner are mirrored into their ACBs.
  */
-import { z } from 'zod';
-import type { Acb } from '../kernel/acb.js';
-import { SyscallError, type SyscallCaller, type SyscallTable } from '../kernel/syscalls.js';
-import { KvError, type KvPageStore } from './store.js';
-
-const MAX_TOKENS_PER_CALL = 1_000_000;
-const tokens = z.array(z.number().int().min(0).max(0x7fffffff)).max(MAX_TOKENS_PER_CALL);
-const seq = z.string().min(1).max(100);
-const schemas = {
-  create: z.object({ tokens: tokens.default([]) }).strict(),
-  append: z.object({ seq, tokens }).strict(),
-  one: z.object({ seq }).strict(),
-  read: z.object({ seq, start: z.number().int().min(0).optional(), end: z.number().int().min(0).optional() }).strict(),
-};
-
-function parse<T extends z.ZodType>(op: string, schema: T, args: unknown): z.output<T> {
-  const r = schema.safeParse(args ?? {});
-  if (!r.success) {
-    const i = r.error.issues[0];
-    throw new SyscallError('E_SCHEMA', `ctx.kv.${op}: ${i?.path.join('.') || 'arguments'}: ${i?.message ?? 'invalid'}`);
-  }
-  return r.data;
-}
+import { setKvUsage, type Acb } from '../kernel-api/acb.js';
+import type { SyscallCaller, SyscallTable } from '../kernel-api/syscalls.js';
+import type { KvPageStore } from './store.js';
 
 export function ownerKey(acb: Acb): string {
   return `${acb.agent}#${acb.instance}@${acb.pid}`;
@@ -50,8 +30,7 @@ export class KvOwners {
     const n = this.store().releaseOwner(k);
     this.acbs.delete(k);
     this.refresh();
-    acb.kv_pages = 0;
-    acb.kv_bytes = 0;
+    setKvUsage(acb, 0, 0);
     return n;
   }
 
@@ -59,44 +38,34 @@ export class KvOwners {
     const charges = this.store().charges();
     const pages = this.store().pagesByOwner();
     for (const [k, acb] of this.acbs) {
-      acb.kv_bytes = Math.round(charges.get(k) ?? 0);
-      acb.kv_pages = pages.get(k) ?? 0;
+      setKvUsage(acb, pages.get(k) ?? 0, Math.round(charges.get(k) ?? 0));
     }
   }
 }
 
+/** Run one store operation, then mirror the charges (a KvError reaches the child with its code). */
 function run<T>(owners: KvOwners, f: () => T): T {
-  try {
-    const out = f();
-    owners.refresh();
-    return out;
-  } catch (err) {
-    if (err instanceof KvError) throw new SyscallError(err.code, err.message);
-    throw err;
-  }
+  const out = f();
+  owners.refresh();
+  return out;
 }
 
 export function registerKvSyscalls(table: SyscallTable, store: () => KvPageStore, owners: KvOwners): void {
   const me = (c: SyscallCaller): string => owners.note(c.acb);
-  table.register('kv.create', (c, args) => {
-    const a = parse('create', schemas.create, args);
+  table.register('kv.create', (c, a) => {
     return run(owners, () => store().create(me(c), a.tokens));
   });
-  table.register('kv.append', (c, args) => {
-    const a = parse('append', schemas.append, args);
+  table.register('kv.append', (c, a) => {
     return run(owners, () => store().append(me(c), a.seq, a.tokens));
   });
-  table.register('kv.fork', (c, args) => {
-    const a = parse('fork', schemas.one, args);
+  table.register('kv.fork', (c, a) => {
     return run(owners, () => store().fork(me(c), a.seq));
   });
-  table.register('kv.free', (c, args) => {
-    const a = parse('free', schemas.one, args);
+  table.register('kv.free', (c, a) => {
     run(owners, () => store().freeSeq(me(c), a.seq));
     return { freed: a.seq };
   });
-  table.register('kv.read', (c, args) => {
-    const a = parse('read', schemas.read, args);
+  table.register('kv.read', (c, a) => {
     return run(owners, () => store().read(me(c), a.seq, a.start, a.end));
   });
   table.register('kv.stats', (c) => ({ ...store().stats(), mine: { pages: c.acb.kv_pages, bytes: c.acb.kv_bytes } }));

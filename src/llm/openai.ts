@@ -5,16 +5,19 @@
  * calling process's ACB by the kernel (a child cannot under-report it).
  */
 import { z } from 'zod';
+import { AgentOSError, type ErrorCode } from '../errors.js';
+import type { ChatMessage } from '../kernel-api/ids.js';
 
-export type LlmErrorCode = 'E_LLM_CONFIG' | 'E_LLM_TIMEOUT' | 'E_LLM_UNREACHABLE' | 'E_LLM_HTTP' | 'E_LLM_PROTOCOL';
+export type { ChatMessage };
 
-export class LlmError extends Error {
-  readonly code: LlmErrorCode;
+export type LlmErrorCode = Extract<ErrorCode, 'E_LLM_CONFIG' | 'E_LLM_TIMEOUT' | 'E_LLM_UNREACHABLE' | 'E_LLM_HTTP' | 'E_LLM_PROTOCOL'>;
+
+export class LlmError extends AgentOSError {
+  declare readonly code: LlmErrorCode;
   readonly status: number | undefined;
   constructor(code: LlmErrorCode, message: string, options: { status?: number; cause?: unknown } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(code, message, options.cause === undefined ? {} : { cause: options.cause });
     this.name = 'LlmError';
-    this.code = code;
     this.status = options.status;
   }
 }
@@ -27,8 +30,6 @@ export interface LlmConfig {
   timeoutMs: number;
 }
 
-export const chatMessageSchema = z.object({ role: z.enum(['system', 'user', 'assistant']), content: z.string().max(200_000) }).strict();
-export type ChatMessage = z.infer<typeof chatMessageSchema>;
 
 export interface ChatResult {
   content: string;

@@ -4,7 +4,7 @@
  * to the scheduler's queue (p-queue takes a new concurrency at run time). Every sample and every change
  * is an event, and the monitor keeps them for the run report.
  */
-import type { EventLog } from '../observe/events.js';
+import type { EventLog } from '../kernel-api/events.js';
 
 export interface MonitorOptions {
   min: number;

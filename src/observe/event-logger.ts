@@ -1,7 +1,7 @@
 /** Writes every event as one JSON line (pino) to `events.jsonl` in the run directory. */
 import { join } from 'node:path';
 import pino from 'pino';
-import type { EventLog } from './events.js';
+import type { EventLog } from '../kernel-api/events.js';
 
 export class EventFileLogger {
   private readonly dest: pino.DestinationStream & { flushSync(): void; end(): void };

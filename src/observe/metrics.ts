@@ -1,5 +1,6 @@
 /** Run metrics, counted from events (so every number in the report has an event behind it). */
-import type { EventLog, TimedEvent } from './events.js';
+import { percentile } from '../lib/stats.js';
+import type { EventLog, TimedEvent } from '../kernel-api/events.js';
 
 export interface RunMetrics {
   attempts: number;
@@ -18,11 +19,8 @@ export interface RunMetrics {
   spawn_ready_ms: { median: number | null; max: number | null };
 }
 
-export function percentile(sorted: readonly number[], p: number): number | null {
-  if (sorted.length === 0) return null;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i]!;
-}
+/** Re-exported for the benchmarks and the stress report, which print the same percentiles. */
+export { percentile };
 
 export class MetricsCollector {
   private readonly m: RunMetrics = {

@@ -4,8 +4,8 @@
  * scraped, so nothing here runs on the kernel's dispatch path beyond an O(1) event listener.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Acb } from '../kernel/acb.js';
-import type { EventLog, TaskState, TimedEvent } from './events.js';
+import type { Acb } from '../kernel-api/acb.js';
+import type { EventLog, TaskState, TimedEvent } from '../kernel-api/events.js';
 
 export interface MetricsSource {
   events: EventLog;

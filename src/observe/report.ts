@@ -4,12 +4,13 @@
  */
 import { writeFileSync, mkdirSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Acb } from '../kernel/acb.js';
-import type { TaskRecord } from '../scheduler/task-graph.js';
-import type { RunMetrics } from './metrics.js';
 import type { BusReport } from '../bus/bus.js';
 import type { ContextReport } from '../context/manager.js';
+import type { Acb, ProcessTable } from '../kernel-api/acb.js';
 import type { KvStats } from '../kvcache/store.js';
+import type { ConcurrencyDecision, ResourceSample } from '../monitor/resource-monitor.js';
+import type { TaskGraph, TaskRecord } from '../scheduler/task-graph.js';
+import type { MetricsCollector, RunMetrics } from './metrics.js';
 
 export type RunStatus = 'succeeded' | 'failed' | 'interrupted';
 
@@ -100,4 +101,52 @@ export function writeReport(file: string, report: RunReport): void {
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, `${JSON.stringify(report, null, 2)}\n`);
   renameSync(tmp, file);
+}
+
+export interface ReportParts {
+  runId: string;
+  runDir: string;
+  plan: string;
+  status: RunStatus;
+  startedAt: Date;
+  durationMs: number;
+  graph: TaskGraph;
+  table: ProcessTable;
+  /** The runner's pools (restarts, circuits, tokens per call) and its reaper. */
+  runner: { pools: ReadonlyMap<string, { restartCount: number; open: boolean; spec: { cost: { tokens_per_call: number } } }>; reaperPid: number | null };
+  metrics: MetricsCollector;
+  resources?: { samples: ResourceSample[]; decisions: ConcurrencyDecision[] } | undefined;
+  bus?: BusReport | undefined;
+  context?: ContextReport | undefined;
+  kv?: { before_shutdown: KvStats; after_shutdown: KvStats } | undefined;
+}
+
+/** The run report, assembled from the kernel's parts at the end of a run. */
+export function buildReport(p: ReportParts): RunReport {
+  const tasks = [...p.graph.tasks.values()];
+  const count = (s: string): number => tasks.filter((t) => t.state === s).length;
+  const pools = [...p.runner.pools];
+  const restarts = new Map(pools.map(([n, pool]) => [n, pool.restartCount]));
+  const tokens = new Map(pools.map(([n, pool]) => [n, pool.spec.cost.tokens_per_call]));
+  const open = new Set(pools.filter(([, pool]) => pool.open).map(([n]) => n));
+  return {
+    run_id: p.runId,
+    plan: p.plan,
+    status: p.status,
+    started_at: p.startedAt.toISOString(),
+    duration_ms: p.durationMs,
+    run_dir: p.runDir,
+    kernel: { pid: process.pid, reaper_pid: p.runner.reaperPid },
+    tasks: tasks.map(taskReport),
+    agents: agentReports(p.table.all(), restarts, tokens, open),
+    processes: p.table.all().map((a) => ({ ...a })),
+    resources: p.resources,
+    metrics: {
+      ...p.metrics.snapshot(),
+      tasks: { total: tasks.length, succeeded: count('succeeded'), failed: count('failed'), skipped: count('skipped') },
+    },
+    ...(p.bus ? { bus: p.bus } : {}),
+    ...(p.context ? { context: p.context } : {}),
+    ...(p.kv ? { kv: p.kv } : {}),
+  };
 }

@@ -10,7 +10,7 @@
  */
 import { writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EventLog, TimedEvent } from './events.js';
+import type { EventLog, TimedEvent } from '../kernel-api/events.js';
 
 export interface TraceEvent {
   name: string;

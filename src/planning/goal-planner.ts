@@ -11,7 +11,9 @@ import type { KernelOptions } from '../kernel/kernel.js';
 import { EXAMPLES } from '../paths.js';
 import { classifyGoal, type GoalKind } from '../repair/planner.js';
 import type { Injection } from '../scheduler/scheduler.js';
-import { prepareGoalRun } from '../cli/goal-run.js';
+import { prepareGoalRun } from '../runs/goal.js';
+import type { HostSettings } from '../runs/host.js';
+import { DEFAULTS } from '../config/defaults.js';
 
 export interface PlannedRun {
   plan: Plan;
@@ -32,7 +34,7 @@ export interface GoalRequest {
 
 export interface GoalPlanner {
   /** A checked plan for the goal (may throw an InputError: the page shows its message). */
-  plan(req: GoalRequest, host: { runsDir: string; concurrency: number }): Promise<PlannedRun>;
+  plan(req: GoalRequest, host: HostSettings): Promise<PlannedRun>;
 }
 
 /** The repository a page run works on when none is given (always on a copy). */
@@ -52,14 +54,14 @@ export function goalInjections(kind: GoalKind | undefined): Injection[] {
 export class RepairGoalPlanner implements GoalPlanner {
   constructor(private readonly opts: { agents: string[]; sandbox?: boolean; maxCandidates?: number } = { agents: [] }) {}
 
-  async plan(req: GoalRequest, host: { runsDir: string; concurrency: number }): Promise<PlannedRun> {
+  async plan(req: GoalRequest, host: HostSettings): Promise<PlannedRun> {
     const injections = req.injectFaults ? goalInjections(classifyGoal(req.goal)) : [];
     const p = prepareGoalRun({
       goal: req.goal,
       repo: req.repo ?? DEFAULT_GOAL_REPO,
       // The default repository is the package's own example: never scanned or changed in place.
       alwaysCopy: req.repo === undefined,
-      maxCandidates: this.opts.maxCandidates ?? 40,
+      maxCandidates: this.opts.maxCandidates ?? DEFAULTS.maxCandidates,
       agents: this.opts.agents,
       injections,
       runsDir: host.runsDir,

@@ -5,6 +5,10 @@
  * This file holds only types and constants: the worker imports it at start-up, so it must stay free of
  * zod, pino and friends (the kernel-side validators live in ./validate.ts).
  */
+import type { WireError } from '../errors.js';
+
+/** Errors cross the boundary as `{name, message, stack, code}` (the one mapping is in src/errors.ts). */
+export { toWireError, type WireError } from '../errors.js';
 
 export const BRAND = 1 as const;
 
@@ -15,14 +19,6 @@ export type FailureKind = (typeof FAILURE_KINDS)[number];
 /** Faults that `--inject` makes the real child commit. */
 export const FAULTS = ['crash', 'exit', 'hang', 'oom', 'throw', 'garbage'] as const;
 export type Fault = (typeof FAULTS)[number];
-
-/** An error as it crosses the process boundary: plain data, rebuilt on the other side. */
-export interface WireError {
-  name: string;
-  message: string;
-  stack?: string | undefined;
-  code?: string | undefined;
-}
 
 // ---- kernel -> agent -------------------------------------------------------------------------
 
@@ -122,16 +118,3 @@ export const ENV = {
   instance: 'AGENTOS_INSTANCE',
   run: 'AGENTOS_RUN',
 } as const;
-
-export function toWireError(err: unknown): WireError {
-  if (err instanceof Error) {
-    const code = (err as { code?: unknown }).code;
-    return {
-      name: err.name,
-      message: err.message,
-      stack: err.stack,
-      code: typeof code === 'string' ? code : undefined,
-    };
-  }
-  return { name: 'NonError', message: String(err) };
-}

@@ -1,18 +1,15 @@
 /** `agentos stress` options: parsed with node:util, validated with zod; every error names the flag. */
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { BOUNDS, DEFAULTS } from '../config/defaults.js';
+import { intFlag } from '../config/int-flag.js';
 import { InputError } from '../errors.js';
 import { FAULTS, type Fault } from '../protocol/messages.js';
 
 /** Faults a stress run may inject: each one makes the attempt fail (garbage does not, so it is left out). */
 export const STRESS_FAULTS = FAULTS.filter((f) => f !== 'garbage');
 
-const int = (flag: string, min: number, max: number) =>
-  z.coerce
-    .number({ error: `${flag} takes a whole number` })
-    .int(`${flag} takes a whole number`)
-    .min(min, `${flag} must be at least ${min}`)
-    .max(max, `${flag} must be at most ${max}`);
+const int = intFlag;
 
 const num = (flag: string, min: number, max: number) =>
   z.coerce
@@ -52,8 +49,8 @@ export const stressOptionsSchema = z.object({
   /** Heap limit and RSS quota of each agent. @default 96 */
   memoryMb: int('--memory-mb', 32, 16_384).default(96),
   seed: int('--seed', 0, 2 ** 31 - 1).default(1),
-  runsDir: z.string().default('.agentos/runs'),
-  sampleMs: int('--sample-ms', 10, 60_000).default(250),
+  runsDir: z.string().default(DEFAULTS.runsDir),
+  sampleMs: int('--sample-ms', BOUNDS.sampleMs.min, BOUNDS.sampleMs.max).default(DEFAULTS.sampleMs),
   json: z.boolean().default(false),
   quiet: z.boolean().default(false),
 });
@@ -74,8 +71,8 @@ export const STRESS_USAGE = `usage: agentos stress --agents N --tasks M [options
   --max-attempts K    attempts per task, the first included (default 3)
   --memory-mb MB      heap limit and RSS quota of each agent (default 96)
   --seed S            seed of the task mix and of which tasks fault (default 1)
-  --runs-dir DIR      parent of the run directory (default .agentos/runs)
-  --sample-ms N       quota sampler period (default 250)
+  --runs-dir DIR      parent of the run directory (default ${DEFAULTS.runsDir})
+  --sample-ms N       quota sampler period (default ${DEFAULTS.sampleMs})
   --json              print the report on stdout (progress goes to stderr)
   --quiet             no progress`;
 

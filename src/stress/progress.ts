@@ -1,5 +1,5 @@
 /** Counts a stress run's progress from kernel events and renders it as one status line. */
-import type { TimedEvent } from '../observe/events.js';
+import type { TimedEvent } from '../kernel-api/events.js';
 
 export class ProgressMeter {
   private done = 0;

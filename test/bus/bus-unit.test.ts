@@ -2,8 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { MessageBus, type BusHost } from '../../src/bus/bus.js';
 import type { Sender } from '../../src/bus/mailbox.js';
-import type { Acb } from '../../src/kernel/acb.js';
-import { EventLog } from '../../src/observe/events.js';
+import type { Acb } from '../../src/kernel-api/acb.js';
+import { EventLog } from '../../src/kernel-api/events.js';
 
 function acb(agent: string, instance: number, task: string | null): Acb {
   return { agent, instance, pid: 1000 + instance, state: task ? 'busy' : 'idle', task, served: 0, restarts: 0, rss_mb: 0, cpu: 0, peak_rss_mb: 0, quota_mb: 0, mailbox_depth: 0, tokens_used: 0, kv_pages: 0, kv_bytes: 0, rejected_messages: 0, ready_ms: 1, exit: null };

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { EventLog } from '../../src/observe/events.js';
+import { EventLog } from '../../src/kernel-api/events.js';
 import { RunView } from '../../src/dashboard/run-view.js';
 import { DashboardServer } from '../../src/dashboard/server.js';
 import { waitFor } from '../helpers.js';

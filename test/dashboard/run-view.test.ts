@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RunView } from '../../src/dashboard/run-view.js';
 import { loadRunDir } from '../../src/dashboard/replay.js';
-import type { TimedEvent } from '../../src/observe/events.js';
+import type { TimedEvent } from '../../src/kernel-api/events.js';
 import { cleanupTempDirs, tempDir } from '../helpers.js';
 
 afterAll(cleanupTempDirs);

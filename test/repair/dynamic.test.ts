@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanupTempDirs, expectAllGone, readEvents, readJson, runCli, tempDir } from '../helpers.js';
 import type { RunReport } from '../../src/observe/report.js';
-import { EventLog } from '../../src/observe/events.js';
-import { Scheduler, type Executor } from '../../src/scheduler/scheduler.js';
+import { EventLog } from '../../src/kernel-api/events.js';
+import { Scheduler, type SchedulerHost as Executor } from '../../src/scheduler/scheduler.js';
 
 afterAll(cleanupTempDirs);
 

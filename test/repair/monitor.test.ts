@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EventLog, type TimedEvent } from '../../src/observe/events.js';
+import { EventLog, type TimedEvent } from '../../src/kernel-api/events.js';
 import { recommend, ResourceMonitor } from '../../src/monitor/resource-monitor.js';
 
 const policy = { min: 2, max: 6, highCpu: 85, lowCpu: 60, minFreeMb: 512 };

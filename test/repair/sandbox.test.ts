@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanupTempDirs, expectAllGone, readJson, ROOT, runCli, tempDir } from '../helpers.js';
 import type { RunReport } from '../../src/observe/report.js';
-import { outermost } from '../../src/kernel/sandbox.js';
+import { outermost } from '../../src/process/sandbox.js';
 
 afterAll(cleanupTempDirs);
 

@@ -4,7 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import pidusage from 'pidusage';
-import type { EventLog } from '../observe/events.js';
+import { recordSample } from '../kernel-api/acb.js';
+import type { EventLog } from '../kernel-api/events.js';
 import type { AgentProcess } from './agent-process.js';
 
 const MB = 1024 * 1024;
@@ -88,9 +89,7 @@ export class QuotaSampler {
         const acb = p.acb;
         let bytes = s.memory;
         for (const c of trees.get(p.pid) ?? []) bytes += stats[c]?.memory ?? 0;
-        acb.rss_mb = Math.round((bytes / MB) * 10) / 10;
-        acb.cpu = Math.round(s.cpu * 10) / 10;
-        if (acb.rss_mb > acb.peak_rss_mb) acb.peak_rss_mb = acb.rss_mb;
+        recordSample(acb, Math.round((bytes / MB) * 10) / 10, Math.round(s.cpu * 10) / 10);
         samples.push({ agent: acb.agent, instance: acb.instance, pid: p.pid, rss_mb: acb.rss_mb, cpu: acb.cpu });
         if (acb.rss_mb > acb.quota_mb) {
           this.events.emit({ type: 'quota.exceeded', agent: acb.agent, instance: acb.instance, pid: p.pid, rss_mb: acb.rss_mb, quota_mb: acb.quota_mb });

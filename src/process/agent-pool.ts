@@ -4,13 +4,14 @@
  * circuit, and the agent's waiting and future work fails fast (to the fallback) instead of crash-looping.
  */
 import type { AgentSpec } from '../config/agent-spec.js';
+import { AgentOSError } from '../errors.js';
 import { AgentProcess, type ProcessContext } from './agent-process.js';
-import type { ProcessTable } from './acb.js';
+import type { ProcessTable } from '../kernel-api/acb.js';
 
-export class CircuitOpenError extends Error {
-  readonly code = 'E_CIRCUIT_OPEN';
+/** The agent restarted too often: it takes no more work (code E_CIRCUIT_OPEN). */
+export class CircuitOpenError extends AgentOSError {
   constructor(agent: string, restarts: number, windowMs: number) {
-    super(`agent ${agent} is stopped: ${restarts} restarts within ${windowMs} ms (circuit open)`);
+    super('E_CIRCUIT_OPEN', `agent ${agent} is stopped: ${restarts} restarts within ${windowMs} ms (circuit open)`);
     this.name = 'CircuitOpenError';
   }
 }
@@ -84,7 +85,7 @@ export class AgentPool {
   /** Stop every process of the pool; resolves when all are gone. */
   async close(): Promise<void> {
     this.closing = true;
-    this.failWaiters(new Error(`agent ${this.spec.name} is shutting down`));
+    this.failWaiters(new AgentOSError('E_SHUTTING_DOWN', `agent ${this.spec.name} is shutting down`));
     await Promise.all(this.slots.map((p) => p?.stop()));
   }
 

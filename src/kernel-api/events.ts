@@ -1,12 +1,14 @@
 /**
- * Every state change of a run is an event. The kernel emits; the logger, the terminal summary, the report
- * and (later) the dashboard only subscribe. Listeners run synchronously and must be cheap: emit() sits on
- * the dispatch path.
+ * Every state change of a run is an event. The kernel and its services emit; observe/ (the logger, the
+ * metrics, the trace, the report), the terminal and the dashboard only subscribe. Listeners run
+ * synchronously and must be cheap: emit() sits on the dispatch path.
  */
 import type { FailureKind } from '../protocol/messages.js';
+import type { ProcState } from './acb.js';
+
+export type { ProcState };
 
 export type TaskState = 'pending' | 'ready' | 'running' | 'succeeded' | 'failed' | 'skipped';
-export type ProcState = 'starting' | 'idle' | 'busy' | 'stopping' | 'exited' | 'crashed';
 
 export type KernelEvent =
   | { type: 'run.started'; run_id: string; plan: string; tasks: number; agents: string[]; run_dir: string }

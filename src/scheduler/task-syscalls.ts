@@ -1,27 +1,15 @@
 /**
- * Syscalls over the running DAG besides `task.spawn`: `task.cancel` (end tasks the caller added) and
- * `task.wait` (block until tasks end, or until the first of them succeeds with a chosen flag set).
+ * Syscalls over the running DAG: `task.spawn` (add a task), `task.cancel` (end tasks the caller added)
+ * and `task.wait` (block until tasks end, or until the first of them succeeds with a chosen flag set).
  * Together they let a handler run a search as dynamic tasks: spawn candidates, wait for the first good
  * one, cancel the rest. The kernel decides who may cancel what: only the task that spawned a task.
+ * Arguments arrive parsed (kernel-api/syscall-args.ts).
  */
-import { z } from 'zod';
-import { taskIdSchema } from '../config/plan.js';
-import { isTerminal, type TaskRecord } from '../scheduler/task-graph.js';
-import type { Scheduler } from '../scheduler/scheduler.js';
-import type { EventLog } from '../observe/events.js';
-import { SyscallError, type SyscallTable } from './syscalls.js';
-
-const cancelArgs = z.object({ tasks: z.array(taskIdSchema).min(1).max(10_000), reason: z.string().max(500).optional() }).strict();
-
-const waitArgs = z
-  .object({
-    tasks: z.array(taskIdSchema).min(1).max(10_000),
-    /** `all`: every task terminal. `first`: the first task that succeeded (with `field` true, if given). */
-    until: z.enum(['all', 'first']).default('all'),
-    /** Top-level boolean field of a task's output that makes it count for `first`. */
-    field: z.string().max(100).optional(),
-  })
-  .strict();
+import { errorCode } from '../errors.js';
+import type { EventLog } from '../kernel-api/events.js';
+import { SyscallError, type SyscallTable } from '../kernel-api/syscalls.js';
+import type { Scheduler } from './scheduler.js';
+import { isTerminal, type TaskRecord } from './task-graph.js';
 
 export interface TaskSummary {
   id: string;
@@ -35,23 +23,27 @@ function summary(rec: TaskRecord): TaskSummary {
   return { id: rec.id, state: rec.state, output: rec.output, error: rec.error, failures: rec.failures.map((f) => ({ kind: f.kind, message: f.message })) };
 }
 
-function fail(args: z.ZodSafeParseError<unknown>, op: string): never {
-  const issue = args.error.issues[0];
-  throw new SyscallError('E_SCHEMA', `${op}: ${issue?.path.join('.') || 'args'}: ${issue?.message ?? 'invalid'}`);
-}
-
 export function registerTaskSyscalls(syscalls: SyscallTable, scheduler: Scheduler, events: EventLog): void {
-  syscalls.register('task.cancel', (caller, raw) => {
-    const parsed = cancelArgs.safeParse(raw);
-    if (!parsed.success) fail(parsed, 'ctx.cancel');
+  syscalls.register('task.spawn', (caller, t) => {
+    try {
+      const rec = scheduler.addDynamic(t, caller.taskId);
+      return { id: rec.id, state: rec.state };
+    } catch (err) {
+      const code = errorCode(err);
+      events.emit({ type: 'task.spawn_rejected', task: t.id, by: caller.taskId, code, message: (err as Error).message });
+      throw new SyscallError(code, (err as Error).message, { cause: err });
+    }
+  });
+
+  syscalls.register('task.cancel', (caller, a) => {
     const cancelled: string[] = [];
-    for (const id of parsed.data.tasks) {
+    for (const id of a.tasks) {
       const rec = scheduler.graph.get(id);
       if (!rec) throw new SyscallError('E_UNKNOWN_TASK', `ctx.cancel: no task '${id}'`);
       if (rec.spawnedBy !== caller.taskId) throw new SyscallError('E_PERMISSION', `ctx.cancel: task '${id}' was not added by '${caller.taskId}'; a task may only cancel tasks it spawned`);
     }
-    const reason = parsed.data.reason ?? `cancelled by ${caller.taskId}`;
-    for (const id of parsed.data.tasks) {
+    const reason = a.reason ?? `cancelled by ${caller.taskId}`;
+    for (const id of a.tasks) {
       if (scheduler.cancel(id, reason)) {
         cancelled.push(id);
         events.emit({ type: 'task.cancelled', task: id, by: caller.taskId, reason });
@@ -60,10 +52,7 @@ export function registerTaskSyscalls(syscalls: SyscallTable, scheduler: Schedule
     return { cancelled };
   });
 
-  syscalls.register('task.wait', (_caller, raw) => {
-    const parsed = waitArgs.safeParse(raw);
-    if (!parsed.success) fail(parsed, 'ctx.wait');
-    const { tasks, until, field } = parsed.data;
+  syscalls.register('task.wait', (_caller, { tasks, until, field }) => {
     const recs = tasks.map((id) => {
       const rec = scheduler.graph.get(id);
       if (!rec) throw new SyscallError('E_UNKNOWN_TASK', `ctx.wait: no task '${id}'`);

@@ -1,0 +1,39 @@
+/** The kernel's options (defaults from src/config/defaults.ts). */
+import type { AgentRegistry } from '../config/registry.js';
+import type { FactSink } from '../kernel-api/scheduling.js';
+import type { KvStoreOptions } from '../kvcache/store.js';
+import type { OpenAiChat } from '../llm/openai.js';
+import type { MonitorOptions } from '../monitor/resource-monitor.js';
+import type { Injection, TaskInjection } from '../scheduler/scheduler.js';
+
+export interface KernelOptions {
+  registry: AgentRegistry;
+  /** Parent of the run directory (`<runsDir>/<run_id>`). */
+  runsDir: string;
+  runId?: string;
+  /** Attempts running at once. @default DEFAULTS.concurrency (2 x CPU cores, at least 4) */
+  concurrency?: number;
+  injections?: readonly Injection[];
+  /** Faults for single tasks by id, committed inside the child (stress runs). */
+  taskInjections?: ReadonlyMap<string, TaskInjection>;
+  /** Quota sampler period (ms). @default DEFAULTS.sampleMs (250) */
+  sampleIntervalMs?: number;
+  /** @default DEFAULTS.maxDynamicTasks (1000) */
+  maxDynamicTasks?: number;
+  /** Write events.jsonl. @default true */
+  eventLog?: boolean;
+  /** Apply agent.yaml `sandbox:` sections (Node permission model). @default true */
+  sandbox?: boolean;
+  /** Extra sandbox path variables (PACKAGE, RUN_DIR, WORK, OUT, TMPDIR are set by the kernel). */
+  sandboxVars?: Record<string, string>;
+  /** Model client for `llm.chat`; undefined: from AGENTOS_LLM_* ; null: none. */
+  llm?: OpenAiChat | null;
+  /** Resource-aware concurrency between min and max; off when absent. */
+  monitor?: MonitorOptions;
+  /** Write trace.json (Chrome Trace Event format) when the run finishes. @default true */
+  trace?: boolean;
+  /** KV-cache page store settings (block size, payload width, capacity, prefix caching). */
+  kv?: KvStoreOptions;
+  /** Where the scheduler's facts go before they take effect (the durable journal). @default none */
+  facts?: FactSink;
+}
