@@ -48,7 +48,7 @@ export type { FailureKind, Fault } from './protocol/messages.js';
 export type { ErrorCode } from './errors.js';
 
 // ---- runPlan: running a plan from code --------------------------------------------------------
-// RESERVED for the lead (issue 13): `export { runPlan } from './runs/run-plan.js';` goes here once the
-// run logic has moved into src/runs/. Contract: runPlan(plan, opts) resolves with the RunReport,
-// honours opts.signal (AbortSignal), installs no process-wide signal handlers, and leaves no process
-// behind when it resolves. Not implemented on this branch.
+// Resolves with the RunReport, honours options.signal (AbortSignal), installs no process-wide signal
+// handler, and leaves no process behind when it resolves (docs/api.md).
+export { runPlan, type RunPlanOptions } from './runs/run-plan.js';
+export { AgentOSError, InputError } from './errors.js';

@@ -9,17 +9,8 @@ import { FAULTS } from '../protocol/messages.js';
 import type { Injection } from '../scheduler/scheduler.js';
 import { parseHost, takeOptionalPort } from './port-flags.js';
 
-const INJECT = /^([A-Za-z0-9][A-Za-z0-9_.-]*):([a-z]+)(?:@(\d+))?$/;
-
-export function parseInjection(text: string): Injection {
-  const m = INJECT.exec(text);
-  if (!m || !(FAULTS as readonly string[]).includes(m[2]!)) {
-    throw new InputError('E_USAGE', `--inject '${text}': expected AGENT:FAULT[@ATTEMPT] with FAULT one of ${FAULTS.join(', ')} (e.g. patch_agent:crash@1).`);
-  }
-  const attempt = m[3] === undefined ? undefined : Number(m[3]);
-  if (attempt !== undefined && attempt < 1) throw new InputError('E_USAGE', `--inject '${text}': ATTEMPT counts from 1.`);
-  return { agent: m[1]!, fault: m[2] as Injection['fault'], attempt };
-}
+export { parseInjection } from '../runs/injection.js';
+import { parseInjection } from '../runs/injection.js';
 
 export const runOptionsSchema = z.object({
   plan: z.string({ error: 'agentos run needs a plan file: agentos run <plan.yaml>' }).min(1),
