@@ -11,6 +11,7 @@ import { kvDemo } from './demo-kv.js';
 import { messagesDemo } from './demo-messages.js';
 import { DASHBOARD_USAGE, dashboardCommand } from './dashboard-command.js';
 import { DOCTOR_USAGE, doctorCommand } from './doctor-command.js';
+import { CLUSTER_STATUS_USAGE, clusterStatusCommand } from '../cluster/status-command.js';
 import { PS_USAGE, psCommand, topCommand } from './ps-command.js';
 import { EXIT, runCommand, type Io } from './run-command.js';
 import { parseRunOptions, RUN_USAGE } from './run-options.js';
@@ -32,6 +33,7 @@ usage:
   agentos dashboard [--run DIR]       the web dashboard: start runs from the page, or show a finished run
   agentos ps | agentos top            agent processes of every running kernel on this machine
   agentos doctor [--json]             what this machine gives AgentOS (cgroups, permission model, tools)
+  agentos cluster status --cluster URL   the nodes and runs of a cluster on Redis (docs/cluster.md)
   agentos --version
 
 ${RUN_USAGE}
@@ -44,7 +46,9 @@ ${DASHBOARD_USAGE}
 
 ${PS_USAGE}
 
-${DOCTOR_USAGE}`;
+${DOCTOR_USAGE}
+
+${CLUSTER_STATUS_USAGE}`;
 
 const io: Io = {
   out: (line) => process.stdout.write(`${line}\n`),
@@ -101,6 +105,15 @@ async function main(argv: string[]): Promise<number> {
         return EXIT.ok;
       }
       return doctorCommand(rest, io);
+    case 'cluster': {
+      const [sub, ...more] = rest;
+      if (sub === undefined || sub === '--help' || sub === '-h' || more.includes('--help') || more.includes('-h')) {
+        io.out(CLUSTER_STATUS_USAGE);
+        return sub === undefined ? EXIT.input : EXIT.ok;
+      }
+      if (sub !== 'status') throw new AgentOSError('E_USAGE', `unknown cluster command '${sub}': use agentos cluster status --cluster URL`);
+      return clusterStatusCommand(more, io);
+    }
     case '--version':
     case '-v':
       io.out((JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version);
