@@ -1,6 +1,6 @@
 /** `agentos demo messages` and `agentos demo kv-cache` through the real CLI, plus their bad input. */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RunReport } from '../../src/observe/report.js';
 import { cleanupTempDirs, expectAllGone, readJson, runCli, tempDir } from '../helpers.js';
@@ -14,7 +14,7 @@ describe('agentos demo messages / kv-cache', () => {
     expect(res.exitCode, res.all).toBe(0);
     const { status, run_dir, bus } = JSON.parse(res.stdout) as { status: string; run_dir: string; bus: NonNullable<RunReport['bus']> };
     expect(status).toBe('succeeded');
-    const report = readJson<RunReport>(join(cwd, run_dir, 'report.json'));
+    const report = readJson<RunReport>(resolve(cwd, run_dir, 'report.json'));
     await expectAllGone(report.processes.map((p) => p.pid));
     expect(bus.messages_delivered).toBeGreaterThanOrEqual(3 + 9 + 12 + 3);
     expect(bus.topics.news).toBe(2);
