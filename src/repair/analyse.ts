@@ -29,11 +29,12 @@ export function analyse(repo: string, base: BaselineResult, top = 60): Analysis 
   }
   const suspicious = localise(runs, stack).slice(0, top);
   const perTest = base.runs.length > 1;
+  const hung = base.hung.length + base.crashed.length > 0 ? `; runs that hung or died give no coverage: ${[...base.hung, ...base.crashed].join(', ')}` : '';
   return {
     failing: base.failing,
     suspicious,
     source_files: sourceFiles(repo),
     spectra: runs.length,
-    method: perTest ? `Ochiai over ${runs.length} test runs (per file, per test in failing files) + stack frames` : 'lines executed by the failing suite run + stack frames',
+    method: `${perTest ? `Ochiai over ${runs.length} test runs (per file, per test in failing files) + stack frames` : 'lines executed by the failing suite run + stack frames'}${hung}${suspicious.length === 0 ? '; no suspects: every line of every source file is a candidate site' : ''}`,
   };
 }
