@@ -1,7 +1,8 @@
 /**
  * Expression mutations: a variable replaced by another in scope of the same kind; ±1 on numeric
  * expressions and indices (not only literals); a number literal replaced by a variable or a length in
- * scope; a value clamped with Math.max/Math.min; a condition widened (`||`) or narrowed (`&&`) with a
+ * scope; a value clamped with Math.max/Math.min (at 0, a variable, a length or a literal of the
+ * function); a condition widened (`||`) or narrowed (`&&`) with a
  * term the function already uses; a numeric value squared or negated.
  */
 import { short, text, type AnyNode, type MutationSite } from './mutate.js';
@@ -99,9 +100,10 @@ export function expressionMutants(site: MutationSite): void {
   // Clamp, square, negate: numeric values used whole.
   if (numeric && n.type !== 'Literal' && !isWriteTarget && isValueSlot(n, parent)) {
     const vs = vars();
-    const bounds = [...nearest(vs, 'num', n.type === 'Identifier' ? (n.name as string) : '').map((v) => v.name), ...nearest(vs, 'seq', '').slice(0, 3).flatMap((v) => [`${v.name}.length`, `${v.name}.length - 1`])];
+    const literals = scopes.literals(scopes.fnOf(ancestors)).filter((l) => l !== '0').slice(0, 3);
+    const bounds = [...nearest(vs, 'num', n.type === 'Identifier' ? (n.name as string) : '').map((v) => v.name), ...nearest(vs, 'seq', '').slice(0, 3).flatMap((v) => [`${v.name}.length`, `${v.name}.length - 1`]), ...literals];
     add(n.start, n.end, `Math.max(0, ${t})`, 'clamp', `clamp \`${short(t)}\` at 0`);
-    for (const b of bounds.slice(0, MAX_VARS)) {
+    for (const b of bounds.slice(0, MAX_VARS + 3)) {
       if (b === t) continue;
       add(n.start, n.end, `Math.min(${t}, ${b})`, 'clamp', `\`${short(t)}\` -> \`Math.min(…, ${b})\``);
       add(n.start, n.end, `Math.max(${t}, ${b})`, 'clamp', `\`${short(t)}\` -> \`Math.max(…, ${b})\``);
@@ -119,6 +121,7 @@ export function expressionMutants(site: MutationSite): void {
       add(test.start, test.end, `${wrapped} && ${term}`, 'narrow', `narrow \`${short(c)}\` with \`&& ${short(term)}\``);
       add(test.start, test.end, `${wrapped} && !(${term})`, 'narrow', `narrow \`${short(c)}\` with \`&& !(${short(term)})\``);
       add(test.start, test.end, `${wrapped} || ${term}`, 'widen', `widen \`${short(c)}\` with \`|| ${short(term)}\``);
+      add(test.start, test.end, `${wrapped} || !(${term})`, 'widen', `widen \`${short(c)}\` with \`|| !(${short(term)})\``);
     }
   }
 }

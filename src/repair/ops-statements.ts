@@ -6,8 +6,8 @@
 import { short, text, type AnyNode, type MutationSite } from './mutate.js';
 
 const REMOVABLE = new Set(['ExpressionStatement', 'IfStatement', 'BreakStatement', 'ContinueStatement', 'ReturnStatement']);
-const MAX_TERMS = 6;
-const MAX_RETURNS = 4;
+const MAX_TERMS = 7;
+const MAX_RETURNS = 5;
 const LOOPS = new Set(['ForStatement', 'ForOfStatement', 'ForInStatement', 'WhileStatement', 'DoWhileStatement']);
 const FNS = new Set(['FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression']);
 
@@ -30,7 +30,8 @@ export function statementMutants(site: MutationSite): void {
     return false;
   })();
   const fn = scopes.fnOf(ancestors);
-  const returns = [...scopes.returns(fn).slice(0, MAX_RETURNS - 1), ...(scopes.returns(fn).length === 0 ? ['undefined'] : [])];
+  // The function's own simple return values first, then the usual "nothing here" values.
+  const returns = [...new Set([...scopes.returns(fn).filter((r) => r.length <= 12).slice(0, 2), '0', 'null', '[]', '-1', "''", 'false'])].slice(0, MAX_RETURNS);
   for (let i = 0; i < list.length; i++) {
     const s = list[i]!;
     const st = text(source, s);
@@ -44,7 +45,10 @@ export function statementMutants(site: MutationSite): void {
     const indent = indentAt(source, s.start);
     const before = (code: string, kind: 'guard' | 'insert_call', what: string): void => add(s.start, s.start, `${code}\n${indent}`, kind, what);
     const vars = scopes.varsAt(ancestors, s.start);
-    const terms = [...scopes.terms(fn), ...vars.filter((v) => v.kind === 'seq').slice(0, 2).map((v) => `${v.name}.length === 0`)].slice(0, MAX_TERMS);
+    // Terms of the function, then range and null checks of its parameters (the usual missing guards).
+    const params = new Set(((fn.params as AnyNode[] | undefined) ?? []).filter((p) => p.type === 'Identifier').map((p) => p.name as string));
+    const checks = vars.filter((v) => params.has(v.name)).flatMap((v) => (v.kind === 'seq' ? [`${v.name}.length === 0`] : v.kind === 'num' ? [`${v.name} === 0`, `${v.name} <= 0`] : [`${v.name} == null`]));
+    const terms = [...scopes.terms(fn).slice(0, MAX_TERMS - 2), ...checks].slice(0, MAX_TERMS);
     for (const term of terms) {
       if (st.startsWith(`if (${term})`)) continue;
       for (const r of returns) before(`if (${term}) return ${r};`, 'guard', `guard \`if (${short(term)}) return ${short(r)};\` before line`);

@@ -19,6 +19,7 @@ export interface ScopeVar {
 
 interface FnInfo {
   node: AnyNode;
+  literals: Map<string, number>;
   vars: Map<string, { declared: number; votes: Record<VarKind, number> }>;
   terms: string[];
   returns: string[];
@@ -32,8 +33,10 @@ export interface Scopes {
   kindOf(ancestors: readonly AnyNode[], name: string): VarKind | undefined;
   /** The innermost function (or the program) around a node. */
   fnOf(ancestors: readonly AnyNode[]): AnyNode;
-  /** Comparison terms (source text) that appear in a function. */
+  /** Comparison terms (source text) in the top-level function around a node (nested ones included). */
   terms(fn: AnyNode): string[];
+  /** Number literals (source text) in a function, most frequent first. */
+  literals(fn: AnyNode): string[];
   /** Simple return values (source text) of a function. */
   returns(fn: AnyNode): string[];
   /** Expression statements that call a method on a named object, in a function. */
@@ -65,7 +68,7 @@ export function analyseScopes(ast: Node, source: string): Scopes {
   const infos = new Map<AnyNode, FnInfo>();
   const info = (fn: AnyNode): FnInfo => {
     let i = infos.get(fn);
-    if (!i) infos.set(fn, (i = { node: fn, vars: new Map(), terms: [], returns: [], calls: [] }));
+    if (!i) infos.set(fn, (i = { node: fn, literals: new Map(), vars: new Map(), terms: [], returns: [], calls: [] }));
     return i;
   };
   const declare = (fn: AnyNode, id: AnyNode | null | undefined, at: number, kind?: VarKind): void => {
@@ -83,6 +86,7 @@ export function analyseScopes(ast: Node, source: string): Scopes {
     for (let i = ancestors.length - 1; i >= 0; i--) if (isFn(ancestors[i]!)) return ancestors[i]!;
     return ancestors[0]!;
   };
+  const topFnOf = (ancestors: readonly AnyNode[]): AnyNode => ancestors.find((a) => isFn(a) && a.type !== 'Program') ?? ancestors[0]!;
   /** The function that declares `name`, seen from the ancestors (innermost first). */
   const binding = (ancestors: readonly AnyNode[], name: string): FnInfo | undefined => {
     for (let i = ancestors.length - 1; i >= 0; i--) {
@@ -127,9 +131,15 @@ export function analyseScopes(ast: Node, source: string): Scopes {
       vote(ancestors, n.left as AnyNode, 'num');
       vote(ancestors, n.right as AnyNode, 'num');
     }
+    if (n.type === 'Literal' && typeof n.value === 'number') {
+      const t = source.slice(n.start, n.end);
+      fn.literals.set(t, (fn.literals.get(t) ?? 0) + 1);
+    }
     if ((n.type === 'BinaryExpression' && REL.has(n.operator as string)) || (n.type === 'CallExpression' && /^(includes|has|startsWith|endsWith|some|every|isArray|isInteger)$/.test(String(((n.callee as AnyNode).property as AnyNode | undefined)?.name ?? '')))) {
       const t = source.slice(n.start, n.end);
-      if (t.length <= 60 && !fn.terms.includes(t)) fn.terms.push(t);
+      // Terms count for the top-level function around them, so a loop sees its callbacks' conditions.
+      const top = info(topFnOf(ancestors));
+      if (t.length <= 60 && !top.terms.includes(t)) top.terms.push(t);
     }
     if (n.type === 'ReturnStatement' && n.argument) {
       const t = source.slice((n.argument as AnyNode).start, (n.argument as AnyNode).end);
@@ -137,7 +147,15 @@ export function analyseScopes(ast: Node, source: string): Scopes {
     }
     if (n.type === 'ExpressionStatement' && (n.expression as AnyNode).type === 'CallExpression') {
       const callee = (n.expression as AnyNode).callee as AnyNode;
-      if (callee.type === 'MemberExpression' && (callee.object as AnyNode).type === 'Identifier') fn.calls.push({ start: n.start, end: n.end, object: (callee.object as AnyNode).name as string });
+      if (callee.type === 'MemberExpression' && (callee.object as AnyNode).type === 'Identifier') {
+        const object = (callee.object as AnyNode).name as string;
+        fn.calls.push({ start: n.start, end: n.end, object });
+        // A call under its own guard (`if (cur) out.push(cur);`) is offered with the guard too.
+        const p = ancestors[ancestors.length - 2];
+        const pp = ancestors[ancestors.length - 3];
+        const guard = p?.type === 'IfStatement' && !p.alternate ? p : p?.type === 'BlockStatement' && (p.body as AnyNode[]).length === 1 && pp?.type === 'IfStatement' && !pp.alternate ? pp : undefined;
+        if (guard && source.slice(guard.start, guard.end).length <= 80) fn.calls.push({ start: guard.start, end: guard.end, object });
+      }
     }
   });
   const kindOfVotes = (votes: Record<VarKind, number>): VarKind => {
@@ -164,7 +182,13 @@ export function analyseScopes(ast: Node, source: string): Scopes {
       return v ? kindOfVotes(v.votes) : undefined;
     },
     fnOf,
-    terms: (fn) => infos.get(fn)?.terms ?? [],
+    terms: (fn) => {
+      // fn may be nested: its terms are kept on the top-level function that holds it.
+      let top = fn;
+      for (const fi of infos.values()) if (fi.node.type !== 'Program' && fi.node.start <= fn.start && fn.end <= fi.node.end && fi.node.end - fi.node.start > top.end - top.start) top = fi.node;
+      return infos.get(top)?.terms ?? [];
+    },
+    literals: (fn) => [...(infos.get(fn)?.literals.entries() ?? [])].sort((a, b) => b[1] - a[1]).map(([t]) => t),
     returns: (fn) => infos.get(fn)?.returns ?? [],
     calls: (fn) => infos.get(fn)?.calls ?? [],
   };
