@@ -12,16 +12,17 @@ import { applyMutant, dedupe, editSize, mutantsOf, normalForm, PRIOR, type Mutan
 
 export type Candidate = Mutant & { score: number; source: 'search' | 'model' };
 
-/** Singles tested at most: the floor given, growing by a third of the space beyond 60, up to 600. */
+/** Singles tested at most: the floor given, else 100 plus half the space, up to 600 (and the time limit). */
 export function singleBudget(space: number, floor: number): number {
-  return Math.min(space, Math.max(floor, Math.min(600, 60 + Math.ceil(space / 3))));
+  return Math.min(space, Math.max(floor, Math.min(600, 100 + Math.ceil(space / 2))));
 }
 /** Pairs tested at most once the singles are exhausted: a quarter of the single budget, 30 to 150. */
 export function pairBudget(singles: number): number {
   return Math.max(30, Math.min(150, Math.ceil(singles / 4)));
 }
 
-const sizeFactor = (size: number): number => 1 / (1 + 0.03 * (size - 1));
+/** Larger edits rank a little lower (down to 0.7 of an edit of one character). */
+const sizeFactor = (size: number): number => 1 / (1 + 0.03 * Math.min(size - 1, 14));
 
 export function rankOf(c: Pick<Candidate, 'score' | 'size'>, b: Pick<Candidate, 'score' | 'size'>): number {
   return b.score - c.score || c.size - b.size;

@@ -59,10 +59,15 @@ export function statementMutants(site: MutationSite): void {
     }
     const known = new Set(vars.map((v) => v.name));
     for (const c of scopes.calls(fn).slice(0, 6)) {
-      if (!known.has(c.object) || c.start === s.start || (c.start >= s.start && c.end <= s.end)) continue;
-      const call = source.slice(c.start, c.end);
-      before(call, 'insert_call', `insert \`${short(call)}\` before line`);
-      if (s.type !== 'ReturnStatement' && s.type !== 'BreakStatement' && s.type !== 'ContinueStatement') add(s.end, s.end, `\n${indent}${call}`, 'insert_call', `insert \`${short(call)}\` after line`, s.start);
+      if (!known.has(c.object) || c.start === s.start || (s.start >= c.start && s.end <= c.end)) continue;
+      // A call inside s (a loop that pushes) may be missing after it, not before it or next to itself.
+      const inside = c.start >= s.start && c.end <= s.end;
+      const plain = source.slice(c.start, c.end);
+      // The call as it is, and guarded by a check of what it passes (a push of a possibly empty buffer).
+      for (const call of [plain, ...c.args.map((a) => `if (${a}) ${plain}`)]) {
+        if (!inside) before(call, 'insert_call', `insert \`${short(call)}\` before line`);
+        if (s.type !== 'ReturnStatement' && s.type !== 'BreakStatement' && s.type !== 'ContinueStatement') add(s.end, s.end, `\n${indent}${call}`, 'insert_call', `insert \`${short(call)}\` after line`, s.start);
+      }
     }
   }
 }

@@ -23,7 +23,7 @@ interface FnInfo {
   vars: Map<string, { declared: number; votes: Record<VarKind, number> }>;
   terms: string[];
   returns: string[];
-  calls: Array<{ start: number; end: number; object: string }>;
+  calls: Array<{ start: number; end: number; object: string; args: string[] }>;
 }
 
 export interface Scopes {
@@ -40,7 +40,7 @@ export interface Scopes {
   /** Simple return values (source text) of a function. */
   returns(fn: AnyNode): string[];
   /** Expression statements that call a method on a named object, in a function. */
-  calls(fn: AnyNode): Array<{ start: number; end: number; object: string }>;
+  calls(fn: AnyNode): Array<{ start: number; end: number; object: string; args: string[] }>;
 }
 
 const isFn = (n: AnyNode): boolean => n.type === 'FunctionDeclaration' || n.type === 'FunctionExpression' || n.type === 'ArrowFunctionExpression' || n.type === 'Program';
@@ -62,6 +62,11 @@ function kindOfInit(n: AnyNode | null | undefined): VarKind | undefined {
     if (c.type === 'MemberExpression' && ['indexOf', 'findIndex', 'lastIndexOf'].includes((c.property as AnyNode).name as string)) return 'num';
   }
   return undefined;
+}
+
+function kindOfVotes(votes: Record<VarKind, number>): VarKind {
+  const best = (Object.entries(votes) as Array<[VarKind, number]>).sort((a, b) => b[1] - a[1])[0]!;
+  return best[1] > 0 ? best[0] : 'other';
 }
 
 export function analyseScopes(ast: Node, source: string): Scopes {
@@ -109,6 +114,10 @@ export function analyseScopes(ast: Node, source: string): Scopes {
     } else if (n.type === 'CatchClause' && n.param) declare(fnOf(ancestors), n.param as AnyNode, n.start);
     else if (n.type === 'Program') info(n);
   });
+  const kindAt = (ancestors: readonly AnyNode[], name: string): VarKind | undefined => {
+    const v = binding(ancestors, name)?.vars.get(name);
+    return v ? kindOfVotes(v.votes) : undefined;
+  };
   // Pass 2: evidence of kinds from uses; terms, returns and calls per function.
   const vote = (ancestors: readonly AnyNode[], id: AnyNode, kind: VarKind): void => {
     if (id.type !== 'Identifier') return;
@@ -149,19 +158,18 @@ export function analyseScopes(ast: Node, source: string): Scopes {
       const callee = (n.expression as AnyNode).callee as AnyNode;
       if (callee.type === 'MemberExpression' && (callee.object as AnyNode).type === 'Identifier') {
         const object = (callee.object as AnyNode).name as string;
-        fn.calls.push({ start: n.start, end: n.end, object });
+        // Checks that could guard the call: its identifier arguments are non-empty (or truthy).
+        const args = ((n.expression as AnyNode).arguments as AnyNode[]).filter((a) => a.type === 'Identifier').map((a) => a.name as string);
+        const checks = args.map((a) => (kindAt(ancestors, a) === 'seq' ? `${a}.length > 0` : a));
+        fn.calls.push({ start: n.start, end: n.end, object, args: checks });
         // A call under its own guard (`if (cur) out.push(cur);`) is offered with the guard too.
         const p = ancestors[ancestors.length - 2];
         const pp = ancestors[ancestors.length - 3];
         const guard = p?.type === 'IfStatement' && !p.alternate ? p : p?.type === 'BlockStatement' && (p.body as AnyNode[]).length === 1 && pp?.type === 'IfStatement' && !pp.alternate ? pp : undefined;
-        if (guard && source.slice(guard.start, guard.end).length <= 80) fn.calls.push({ start: guard.start, end: guard.end, object });
+        if (guard && source.slice(guard.start, guard.end).length <= 80) fn.calls.push({ start: guard.start, end: guard.end, object, args: [] });
       }
     }
   });
-  const kindOfVotes = (votes: Record<VarKind, number>): VarKind => {
-    const best = (Object.entries(votes) as Array<[VarKind, number]>).sort((a, b) => b[1] - a[1])[0]!;
-    return best[1] > 0 ? best[0] : 'other';
-  };
   return {
     varsAt(ancestors, offset) {
       const out: ScopeVar[] = [];
