@@ -158,12 +158,14 @@ export function editSize(original: string, replacement: string): number {
 /**
  * How likely a fix of each kind is, before the tests say anything: simple, common one-token fixes
  * first (operator boundaries, off-by-one), then other operators, then expression rewrites, then
- * inserted or removed statements. A candidate's rank is suspiciousness × prior.
+ * inserted or removed statements. Guards come in dozens per statement (terms × return values), so
+ * each one gets a lower prior than a condition widened or narrowed. A candidate's rank is
+ * suspiciousness × prior × a size factor (candidates.ts).
  */
 export const PRIOR: Record<MutationKind, number> = {
   model: 2, relational: 1, off_by_one: 0.95, equality: 0.9, arithmetic: 0.85, logical: 0.85, negate: 0.8, plus_minus_one: 0.8,
   assignment: 0.75, update: 0.7, boolean: 0.7, method: 0.7, swap_operands: 0.65, variable: 0.6, swap_args: 0.6, unary: 0.55,
-  bitwise: 0.5, literal_to_var: 0.5, guard: 0.45, insert_call: 0.45, narrow: 0.45, widen: 0.4, remove_stmt: 0.4, swap_stmts: 0.35,
+  bitwise: 0.5, literal_to_var: 0.5, guard: 0.35, insert_call: 0.45, narrow: 0.45, widen: 0.45, remove_stmt: 0.4, swap_stmts: 0.35,
   clamp: 0.35, negate_expr: 0.3, square: 0.25, pair: 0.2,
 };
 

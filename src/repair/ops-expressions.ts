@@ -94,7 +94,9 @@ export function expressionMutants(site: MutationSite): void {
   // A literal replaced by a variable or a length in scope.
   if (n.type === 'Literal' && typeof n.value === 'number' && !(parent?.type === 'Property' && parent.key === n)) {
     const vs = vars();
-    for (const v of nearest(vs, 'num', '')) add(n.start, n.end, v.name, 'literal_to_var', `constant ${t} -> \`${v.name}\``);
+    // Numbers, and parameters of no known kind (a parameter the code never uses is a strong hint).
+    const params = new Set((((scopes.fnOf(ancestors).params as AnyNode[] | undefined) ?? []).filter((p) => p.type === 'Identifier').map((p) => p.name as string)));
+    for (const v of [...nearest(vs, 'num', ''), ...vs.filter((x) => x.kind === 'other' && params.has(x.name)).slice(0, 3)]) add(n.start, n.end, v.name, 'literal_to_var', `constant ${t} -> \`${v.name}\``);
     for (const v of nearest(vs, 'seq', '').slice(0, 3)) add(n.start, n.end, `${v.name}.length`, 'literal_to_var', `constant ${t} -> \`${v.name}.length\``);
   }
   // Clamp, square, negate: numeric values used whole.
