@@ -35,7 +35,7 @@ export function analyse(repo: string, base: BaselineResult, top = 60): Analysis 
   // stuck in a loop, so loop lines lead; other lines the finished tests ran come next.
   if (base.hung.length + base.crashed.length > 0 && !runs.some((r) => r.failed && r.lines.size > 0)) suspicious = hangSuspects(repo, runs.map((r) => r.lines));
   const perTest = base.runs.length > 1;
-  const hung = base.hung.length + base.crashed.length > 0 ? `; runs that hung or died give no coverage: ${[...base.hung, ...base.crashed].join(', ')}${runs.some((r) => r.failed && r.lines.size > 0) ? '' : ' — only hanging runs failed, so loop lines lead (0.6), then lines the finished tests ran (0.3), then the rest (0.1)'}` : '';
+  const hung = base.hung.length + base.crashed.length > 0 ? `; runs that hung or died give no coverage: ${[...base.hung, ...base.crashed].join(', ')}${runs.some((r) => r.failed && r.lines.size > 0) ? '' : ' — only hanging runs failed, so the lines where a loop makes progress lead (0.9), then other loop lines (0.6), then lines the finished tests ran (0.3), then the rest (0.1)'}` : '';
   return {
     failing: base.failing,
     suspicious,
@@ -47,7 +47,10 @@ export function analyse(repo: string, base: BaselineResult, top = 60): Analysis 
 
 const LOOPS = new Set(['ForStatement', 'ForOfStatement', 'ForInStatement', 'WhileStatement', 'DoWhileStatement']);
 
-/** Suspects when the only failures hung: loop lines 0.6, other lines the finished tests ran 0.3, the rest 0.1. */
+/**
+ * Suspects when the only failures hung: lines where a loop makes progress (writes a variable its
+ * condition reads) 0.9, other loop lines 0.6, other lines the finished tests ran 0.3, the rest 0.1.
+ */
 export function hangSuspects(repo: string, executed: Array<Map<string, Set<number>>>, maxFiles = 20): SuspiciousLine[] {
   const out: SuspiciousLine[] = [];
   for (const file of sourceFiles(repo).slice(0, maxFiles)) {
@@ -59,13 +62,25 @@ export function hangSuspects(repo: string, executed: Array<Map<string, Set<numbe
     }
     const lines = source.split('\n');
     const inLoop = new Set<number>();
+    const progress = new Set<number>();
+    const lineAt = (off: number): number => source.slice(0, off).split('\n').length;
     try {
       fullAncestor(parseJs(source), (raw) => {
         const n = raw as AnyNode;
         if (!LOOPS.has(n.type)) return;
-        const from = source.slice(0, n.start).split('\n').length;
-        const to = source.slice(0, n.end).split('\n').length;
-        for (let l = from; l <= to; l++) inLoop.add(l);
+        for (let l = lineAt(n.start); l <= lineAt(n.end); l++) inLoop.add(l);
+        // The loop's progress: writes to a variable its condition reads (the usual cause of a hang).
+        const test = n.test as AnyNode | null;
+        if (!test) return;
+        const reads = new Set<string>();
+        fullAncestor(test, (x) => {
+          if ((x as AnyNode).type === 'Identifier') reads.add((x as AnyNode).name as string);
+        });
+        fullAncestor(n, (x) => {
+          const w = x as AnyNode;
+          const target = w.type === 'AssignmentExpression' ? (w.left as AnyNode) : w.type === 'UpdateExpression' ? (w.argument as AnyNode) : null;
+          if (target?.type === 'Identifier' && reads.has(target.name as string)) progress.add(lineAt(w.start));
+        });
       });
     } catch {
       continue; // not JavaScript acorn reads: nothing to mutate there either
@@ -74,7 +89,7 @@ export function hangSuspects(repo: string, executed: Array<Map<string, Set<numbe
     lines.forEach((text, i) => {
       const t = text.trim();
       if (!t || t.startsWith('//') || t.startsWith('*') || t.startsWith('/*')) return;
-      const score = inLoop.has(i + 1) ? 0.6 : ran.has(i + 1) ? 0.3 : 0.1;
+      const score = progress.has(i + 1) ? 0.9 : inLoop.has(i + 1) ? 0.6 : ran.has(i + 1) ? 0.3 : 0.1;
       out.push({ file, line: i + 1, score, ef: 0, ep: 0, inStack: false });
     });
   }

@@ -44,7 +44,7 @@ describe('fix patterns', () => {
     expect(reaches('export function r(b, s) {\n  return b - s;\n}\n', 'clamp', 'export function r(b, s) {\n  return Math.max(0, b - s);\n}\n')).toBe(true);
     const win = 'export function f(rs, lo, hi) {\n  const k = rs.filter((r) => r <= hi).length;\n  let o = 0;\n  for (const r of rs) if (r < lo) o++;\n  return o + k;\n}\n';
     expect(reaches(win, 'widen', win.replace('if (r < lo)', 'if (r < lo || !(r <= hi))'))).toBe(true);
-    const d = 'export function d(dx, dy) {\n  return Math.sqrt(dx + dy * dy);\n}\n';
+    const d = 'export function d(a, b, dy) {\n  const dx = b - a;\n  return Math.sqrt(dx + dy * dy);\n}\n';
     expect(reaches(d, 'square', d.replace('dx + dy', 'dx * dx + dy'))).toBe(true);
   });
 
