@@ -26,7 +26,7 @@ async function repair(name: string, extra: string[] = []) {
   const repo = visibleCopy(name);
   const dir = tempDir();
   const out = join(dir, 'out');
-  const res = await runCli(['repair', repo, '--out', out, '--runs-dir', join(dir, 'runs'), '--quiet', ...extra], { timeoutMs: 150_000 });
+  const res = await runCli(['repair', repo, '--out', out, '--runs-dir', join(dir, 'runs'), '--quiet', ...extra], { timeoutMs: 160_000 });
   const report = readJson<RunReport>(join(out, 'run-report.json'));
   const task = <T>(id: string) => report.tasks.find((t) => t.id === id)!.output as T;
   return { res, report, out, base: task<BaselineResult>('baseline'), search: task<SearchResult>('patch'), md: readFileSync(join(out, 'report.md'), 'utf8') };
@@ -45,7 +45,7 @@ describe('repair set, end to end', () => {
     expect(['winner', 'exhausted', 'deadline']).toContain(r.search.stopped);
     expect(r.report.tasks.find((t) => t.id === 'baseline')!.state).toBe('succeeded');
     await expectAllGone(r.report.agents.flatMap((a) => a.pids));
-  });
+  }, 170_000);
 
   it('fixes a boundary in a `} else if (…)` condition; the patch passes the held-out tests too', async () => {
     const r = await repair('ho_grades');
@@ -58,5 +58,5 @@ describe('repair set, end to end', () => {
     expect((await execa('node', ['heldout/extra.mjs'], { cwd: check, reject: false })).exitCode).toBe(0);
     expect(r.md).toMatch(/source: \*\*search \(relational\)\*\*/);
     await expectAllGone(r.report.agents.flatMap((a) => a.pids));
-  });
+  }, 150_000);
 });

@@ -126,7 +126,7 @@ describe('model-backed planner and patch agent', () => {
     const dir = tempDir();
     const out = join(dir, 'out');
     const env = { AGENTOS_LLM_BASE_URL: ep.url, AGENTOS_LLM_MODEL: 'fake-1' };
-    const res = await execa('node', [CLI, 'repair', join(ROOT, 'examples/buggy_math'), '--out', out, '--runs-dir', join(dir, 'runs'), '--quiet'], { cwd: ROOT, reject: false, all: true, env });
+    const res = await execa('node', [CLI, 'repair', join(ROOT, 'examples/buggy_math'), '--out', out, '--runs-dir', join(dir, 'runs'), '--quiet'], { cwd: ROOT, reject: false, all: true, env, timeout: 150_000 });
     expect(res.exitCode, res.all).toBe(0);
     // The prompt carries the failing test and the suspicious lines.
     expect(prompts[0]).toContain('median of an even-length list');
@@ -144,10 +144,10 @@ describe('model-backed planner and patch agent', () => {
     // A malformed answer: the error is recorded and the search still fixes the bug on its own.
     const garbled = await fakeEndpoint((_b, _q, r) => r.writeHead(200).end(completion('The bug is probably in stats.js, good luck!')));
     const out2 = join(dir, 'out2');
-    const res2 = await execa('node', [CLI, 'repair', join(ROOT, 'examples/buggy_math'), '--out', out2, '--runs-dir', join(dir, 'runs'), '--quiet'], { cwd: ROOT, reject: false, all: true, env: { ...env, AGENTOS_LLM_BASE_URL: garbled.url } });
+    const res2 = await execa('node', [CLI, 'repair', join(ROOT, 'examples/buggy_math'), '--out', out2, '--runs-dir', join(dir, 'runs'), '--quiet'], { cwd: ROOT, reject: false, all: true, env: { ...env, AGENTOS_LLM_BASE_URL: garbled.url }, timeout: 150_000 });
     expect(res2.exitCode, res2.all).toBe(0);
     const s2 = readJson<RunReport>(join(out2, 'run-report.json')).tasks.find((t) => t.id === 'patch')!.output as SearchResult;
     expect(s2.model.error).toContain('not the JSON asked for');
     expect(s2.winner).toMatchObject({ source: 'search', file: 'src/stats.js' });
-  });
+  }, 240_000);
 });
