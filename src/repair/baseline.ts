@@ -178,7 +178,8 @@ export async function baseline(input: BaselineInput, ctx: Ctx): Promise<Baseline
   res.ok = res.tests.failed === 0 && res.hung.length === 0 && res.crashed.length === 0;
   res.exit_code = res.ok ? 0 : 1;
   res.per_test = perTest.length > 0;
-  if (perTest.some((r) => r.failed)) res.runs = [...res.runs.filter((r) => !res.failing_files.includes(r.label)), ...perTest];
+  // Per-test spectra replace their file's run (a file that hung has none); the hung tests have none either.
+  if (perTest.some((r) => r.failed) || res.hung.length + res.crashed.length > 0) res.runs = [...res.runs.filter((r) => !res.failing_files.includes(r.label)), ...perTest];
   const broken = [...res.hung.map((h) => `${h} hangs (killed at ${testTimeout} ms)`), ...res.crashed.map((c) => `${c} died`)];
   res.note = `${files.length} test file(s), each in its own test task (limit ${testTimeout} ms), then ${single.length} test(s) of failing files alone${broken.length ? `; ${broken.join('; ')}` : ''}`;
   if (res.ok) res.note = `all ${files.length} test file(s) pass`;
