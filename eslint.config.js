@@ -3,7 +3,8 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.agentos/**', 'coverage/**', 'test-artifacts/**'] },
+  // test/repair/fixtures: buggy programs kept as written (their bugs are what lint would flag).
+  { ignores: ['dist/**', 'node_modules/**', '.agentos/**', 'coverage/**', 'test-artifacts/**', 'test/repair/fixtures/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

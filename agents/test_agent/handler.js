@@ -1,21 +1,24 @@
-// Runs the test command: `baseline` (with coverage, for localisation), `candidate` (one mutant in its own
-// copy), `verify` (the winning patch on a fresh copy) or `run` (the suite as it is, on a copy).
-import { baseline, runCandidate } from '../../dist/src/repair/index.js';
+// Runs tests: `baseline` (each test file, then each test of a failing file, as its own task under a time
+// limit, with coverage), `spectrum` (one such run), `candidate` (one patch in its own copy), `verify` (the
+// winning patch on a fresh copy) or `run` (the suite as it is, on a copy).
+import { baseline, runCandidate, spectrumRun } from '../../dist/src/repair/index.js';
 
 export default async function test(input, ctx) {
   switch (input.mode) {
     case 'baseline': {
-      const res = await baseline(input);
-      ctx.log(`baseline: ${res.tests.passed} passed, ${res.tests.failed} failed (${res.ms} ms)`);
+      const res = await baseline(input, ctx);
+      ctx.log(`baseline: ${res.tests.passed} passed, ${res.tests.failed} failed (${res.ms} ms); ${res.note}`);
       return res;
     }
+    case 'spectrum':
+      return spectrumRun(input);
     case 'candidate':
       return runCandidate(input);
     case 'verify': {
       const winner = ctx.deps.patch?.winner;
       if (!winner) return null;
-      const res = await runCandidate({ repo: input.repo, dir: input.dir, mutant: winner, testCmd: input.testCmd });
-      ctx.log(`with the patch: ${res.tests.passed} passed, ${res.tests.failed} failed`);
+      const res = await runCandidate({ repo: input.repo, dir: input.dir, mutant: winner, testCmd: input.testCmd, baselineTests: ctx.deps.baseline?.tests?.total });
+      ctx.log(`with the patch: ${res.tests.passed} passed, ${res.tests.failed} failed${res.weakened ? ' (fewer tests than the baseline ran: refused)' : ''}`);
       return res;
     }
     case 'run':

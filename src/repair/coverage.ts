@@ -1,12 +1,12 @@
 /**
  * Lines executed, from the V8 coverage files that NODE_V8_COVERAGE makes every Node process write.
  * V8 reports nested byte ranges with counts; a line counts as executed when the innermost range holding
- * its first non-blank character ran at least once.
+ * its first non-blank character (after any leading closing braces) ran at least once.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { lineOf } from './mutate.js';
+import { lineOf } from './ast.js';
 
 interface V8Range {
   startOffset: number;
@@ -62,11 +62,14 @@ function linesRun(source: string, ranges: V8Range[]): number[] {
     const begin = starts[l]!;
     const end = l + 1 < starts.length ? starts[l + 1]! - 1 : source.length;
     const text = source.slice(begin, end);
-    const first = text.search(/\S/);
+    // A line that opens with closing braces (`} else if (c) {`) is judged by what follows them: the
+    // braces belong to the block before, which may not have run when the condition did.
+    const first = text.search(/[^\s})]/);
     if (first < 0) continue;
     const lead = text.slice(first);
     if (lead.startsWith('//') || lead.startsWith('/*') || lead.startsWith('*')) continue; // a comment runs nothing
-    const off = begin + first;
+    const elseIf = /^else\s+if\b/.exec(lead) ? lead.indexOf('if') : 0;
+    const off = begin + first + elseIf;
     let best: V8Range | undefined;
     for (const r of ranges) {
       if (r.startOffset <= off && off < r.endOffset && (!best || r.endOffset - r.startOffset <= best.endOffset - best.startOffset)) best = r;

@@ -7,4 +7,4 @@ export { repairMarkdown, scanText } from './report-md.js';
 export { copyRepo } from './repo.js';
 export { mergeScans, scanRepo, shardTopLevel } from './scan.js';
 export { searchRepair } from './search.js';
-export { baseline, runCandidate } from './test-run.js';
+export { baseline, runCandidate, spectrumRun } from './test-run.js';

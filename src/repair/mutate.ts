@@ -1,85 +1,31 @@
 /**
- * Program mutations for the repair search: relational, arithmetic and logical operator swaps, off-by-one
- * changes to integer constants, ++/-- and compound-assignment swaps, negated conditions and swapped
- * operands. Works on the real syntax tree (acorn), so strings, comments and regexes are never touched,
- * and every mutant is re-parsed: one that does not parse is dropped.
+ * Program mutations for the repair search, on the real syntax tree (acorn), so strings, comments and
+ * regexes are never touched. Three families live in their own files: operators (ops-operators.ts),
+ * expressions (ops-expressions.ts) and statements (ops-statements.ts); this file holds what they share
+ * (through ast.ts and mutation-types.ts) and `mutantsOf`, which runs them over the lines asked for and drops every mutant that does not parse
+ * or is, after normalisation (the syntax tree without positions or parentheses), a duplicate or a no-op.
  */
-import { parse, type Node } from 'acorn';
-import { full } from 'acorn-walk';
+import type { Node } from 'acorn';
+import { fullAncestor } from 'acorn-walk';
+import { operatorMutants } from './ops-operators.js';
+import { expressionMutants } from './ops-expressions.js';
+import { statementMutants } from './ops-statements.js';
+import { analyseScopes } from './scope.js';
 
-export type MutationKind = 'relational' | 'arithmetic' | 'logical' | 'off_by_one' | 'update' | 'assignment' | 'negate' | 'swap_operands' | 'boolean' | 'model';
-
-export interface Mutant {
-  /** Stable within one file and source: `<file>:<start>:<kind>:<replacement>`. */
-  id: string;
-  /** Path relative to the repository root, with / separators. */
-  file: string;
-  line: number;
-  start: number;
-  end: number;
-  original: string;
-  replacement: string;
-  kind: MutationKind;
-  description: string;
-}
-
-const REL: Record<string, string[]> = { '<': ['<=', '>'], '<=': ['<', '>='], '>': ['>=', '<'], '>=': ['>', '<='], '===': ['!=='], '!==': ['==='], '==': ['!='], '!=': ['=='] };
-const ARITH: Record<string, string[]> = { '+': ['-'], '-': ['+'], '*': ['/'], '/': ['*'], '%': ['*'], '**': ['*'] };
-const LOGIC: Record<string, string[]> = { '&&': ['||'], '||': ['&&'], '??': ['||'] };
-const ASSIGN: Record<string, string[]> = { '+=': ['-='], '-=': ['+='], '*=': ['/='], '/=': ['*='] };
-const NON_COMMUTATIVE = new Set(['-', '/', '%', '**', '<', '<=', '>', '>=']);
-
-type AnyNode = Node & Record<string, unknown>;
-
-export function parseJs(source: string): Node {
-  try {
-    return parse(source, { ecmaVersion: 'latest', sourceType: 'module', allowHashBang: true, allowAwaitOutsideFunction: true });
-  } catch {
-    return parse(source, { ecmaVersion: 'latest', sourceType: 'script', allowHashBang: true });
-  }
-}
-
-export function parses(source: string): boolean {
-  try {
-    parseJs(source);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function lineStarts(source: string): number[] {
-  const starts = [0];
-  for (let i = 0; i < source.length; i++) if (source.charCodeAt(i) === 10) starts.push(i + 1);
-  return starts;
-}
-
-export function lineOf(starts: readonly number[], offset: number): number {
-  let lo = 0;
-  let hi = starts.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (starts[mid]! <= offset) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo + 1;
-}
-
-/** Offset of a binary operator between two operands (skipping spaces, comments and parentheses). */
-function operatorAt(source: string, from: number, to: number, op: string): number {
-  const gap = source.slice(from, to);
-  // Blank out comments so an operator inside one is never chosen.
-  const clean = gap.replace(/\/\*[\s\S]*?\*\//g, (m) => ' '.repeat(m.length)).replace(/\/\/[^\n]*/g, (m) => ' '.repeat(m.length));
-  const i = clean.indexOf(op);
-  return i < 0 ? -1 : from + i;
-}
+export { lineOf, lineStarts, normalForm, operatorAt, parseJs, parses, short, text, type AnyNode } from './ast.js';
+export type { Mutant, MutationKind, MutationSite } from './mutation-types.js';
+import { lineStarts, lineOf, normalForm, parseJs, type AnyNode } from './ast.js';
+import type { Mutant, MutationKind, MutationSite } from './mutation-types.js';
 
 export function applyMutant(source: string, m: Pick<Mutant, 'start' | 'end' | 'replacement'>): string {
   return source.slice(0, m.start) + m.replacement + source.slice(m.end);
 }
 
-/** Every mutant of one file, in source order. Returns [] for a file that does not parse. */
-export function mutantsOf(file: string, source: string): Mutant[] {
+/**
+ * Every mutant of one file whose line is in `lines` (all lines when absent), parse-checked and
+ * deduplicated, in source order. Returns [] for a file that does not parse.
+ */
+export function mutantsOf(file: string, source: string, lines?: ReadonlySet<number>): Mutant[] {
   let ast: Node;
   try {
     ast = parseJs(source);
@@ -87,88 +33,64 @@ export function mutantsOf(file: string, source: string): Mutant[] {
     return [];
   }
   const starts = lineStarts(source);
-  const out: Mutant[] = [];
+  const scopes = analyseScopes(ast, source);
+  const raw: Mutant[] = [];
   const seen = new Set<string>();
-  const add = (start: number, end: number, replacement: string, kind: MutationKind, what: string): void => {
+  const add = (start: number, end: number, replacement: string, kind: MutationKind, what: string, anchor = start): void => {
     const original = source.slice(start, end);
     if (original === replacement) return;
-    const id = `${file}:${start}:${kind}:${replacement}`;
+    const line = lineOf(starts, anchor);
+    if (lines && !lines.has(line)) return;
+    const id = `${file}:${start}:${end}:${kind}:${replacement}`;
     if (seen.has(id)) return;
     seen.add(id);
-    const line = lineOf(starts, start);
-    out.push({ id, file, line, start, end, original, replacement, kind, description: `${file}:${line}: ${what}` });
+    const size = editSize(original, replacement);
+    raw.push({ id, file, line, start, end, original, replacement, kind, description: `${file}:${line}: ${what}`, size });
   };
-  const short = (s: string): string => (s.length > 40 ? `${s.slice(0, 37)}...` : s).replace(/\s+/g, ' ');
-
-  full(ast, (raw) => {
-    const n = raw as AnyNode;
-    switch (n.type) {
-      case 'BinaryExpression':
-      case 'LogicalExpression': {
-        const left = n.left as AnyNode;
-        const right = n.right as AnyNode;
-        const op = n.operator as string;
-        const at = operatorAt(source, left.end, right.start, op);
-        if (at < 0) break;
-        const table = n.type === 'LogicalExpression' ? LOGIC : (REL[op] ? REL : ARITH);
-        const kind: MutationKind = n.type === 'LogicalExpression' ? 'logical' : REL[op] ? 'relational' : 'arithmetic';
-        const expr = short(source.slice(n.start, n.end));
-        for (const to of table[op] ?? []) add(at, at + op.length, to, kind, `\`${op}\` -> \`${to}\` in \`${expr}\``);
-        if (NON_COMMUTATIVE.has(op)) {
-          const l = source.slice(n.start, at).trim();
-          const r = source.slice(at + op.length, n.end).trim();
-          add(n.start, n.end, `${r} ${op} ${l}`, 'swap_operands', `swap operands of \`${short(source.slice(n.start, n.end))}\``);
-        }
-        break;
-      }
-      case 'Literal': {
-        if (typeof n.value === 'number' && Number.isInteger(n.value) && /^\d+$/.test(source.slice(n.start, n.end))) {
-          const v = n.value;
-          add(n.start, n.end, String(v + 1), 'off_by_one', `constant ${v} -> ${v + 1}`);
-          if (v > 0) add(n.start, n.end, String(v - 1), 'off_by_one', `constant ${v} -> ${v - 1}`);
-        } else if (typeof n.value === 'boolean') {
-          add(n.start, n.end, String(!n.value), 'boolean', `${String(n.value)} -> ${String(!n.value)}`);
-        }
-        break;
-      }
-      case 'UpdateExpression': {
-        const op = n.operator as string;
-        const to = op === '++' ? '--' : '++';
-        const arg = n.argument as AnyNode;
-        const at = n.prefix ? n.start : arg.end + source.slice(arg.end, n.end).indexOf(op);
-        add(at, at + 2, to, 'update', `\`${op}\` -> \`${to}\``);
-        break;
-      }
-      case 'AssignmentExpression': {
-        const op = n.operator as string;
-        const left = n.left as AnyNode;
-        const right = n.right as AnyNode;
-        const at = operatorAt(source, left.end, right.start, op);
-        if (at >= 0) for (const to of ASSIGN[op] ?? []) add(at, at + op.length, to, 'assignment', `\`${op}\` -> \`${to}\``);
-        break;
-      }
-      case 'IfStatement':
-      case 'WhileStatement':
-      case 'DoWhileStatement':
-      case 'ForStatement':
-      case 'ConditionalExpression': {
-        const test = n.test as AnyNode | null;
-        if (!test) break;
-        const text = source.slice(test.start, test.end);
-        add(test.start, test.end, `!(${text})`, 'negate', `negate condition \`${short(text)}\``);
-        break;
-      }
-      case 'UnaryExpression': {
-        if (n.operator === '!') {
-          const arg = n.argument as AnyNode;
-          add(n.start, n.end, source.slice(arg.start, arg.end), 'negate', `drop negation of \`${short(source.slice(arg.start, arg.end))}\``);
-        }
-        break;
-      }
-      default:
-        break;
-    }
+  fullAncestor(ast, (n, _state, ancestors) => {
+    const site: MutationSite = { source, node: n as AnyNode, ancestors: ancestors as AnyNode[], scopes, add };
+    operatorMutants(site);
+    expressionMutants(site);
+    statementMutants(site);
   });
-  // Keep only mutants that still parse.
-  return out.filter((m) => parses(applyMutant(source, m))).sort((a, b) => a.start - b.start);
+  // Higher priors first, so a duplicate keeps the simpler description.
+  raw.sort((a, b) => PRIOR[b.kind] - PRIOR[a.kind] || a.start - b.start);
+  return dedupe(source, raw).sort((a, b) => a.start - b.start);
+}
+
+/** Characters changed, once the common prefix and suffix are set aside (at least 1). */
+export function editSize(original: string, replacement: string): number {
+  let p = 0;
+  while (p < original.length && p < replacement.length && original[p] === replacement[p]) p++;
+  let q = 0;
+  while (q < original.length - p && q < replacement.length - p && original[original.length - 1 - q] === replacement[replacement.length - 1 - q]) q++;
+  return Math.max(1, original.length - p - q, replacement.length - p - q);
+}
+
+/**
+ * How likely a fix of each kind is, before the tests say anything: simple, common one-token fixes
+ * first (operator boundaries, off-by-one), then other operators, then expression rewrites, then
+ * inserted or removed statements. Guards come in dozens per statement (terms × return values), so
+ * each one gets a lower prior than a condition widened or narrowed. A candidate's rank is
+ * suspiciousness × prior × a size factor (candidates.ts).
+ */
+export const PRIOR: Record<MutationKind, number> = {
+  model: 2, relational: 1, off_by_one: 0.95, equality: 0.9, arithmetic: 0.85, logical: 0.85, negate: 0.8, plus_minus_one: 0.8,
+  assignment: 0.75, update: 0.7, boolean: 0.7, method: 0.7, swap_operands: 0.65, variable: 0.6, swap_args: 0.6, unary: 0.55,
+  bitwise: 0.5, literal_to_var: 0.5, guard: 0.35, insert_call: 0.45, narrow: 0.45, widen: 0.45, remove_stmt: 0.4, swap_stmts: 0.35,
+  clamp: 0.35, negate_expr: 0.3, square: 0.25, pair: 0.2,
+};
+
+/** Drop mutants that do not parse, that change nothing, or that equal an earlier one after normalisation. */
+export function dedupe<M extends Pick<Mutant, 'start' | 'end' | 'replacement'>>(source: string, ms: M[], known: Set<string> = new Set()): M[] {
+  const original = normalForm(source);
+  if (original !== null) known.add(original);
+  const out: M[] = [];
+  for (const m of ms) {
+    const form = normalForm(applyMutant(source, m));
+    if (form === null || known.has(form)) continue;
+    known.add(form);
+    out.push(m);
+  }
+  return out;
 }

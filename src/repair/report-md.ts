@@ -14,14 +14,24 @@ export function repairMarkdown(r: { goal: string; repo: string; base: BaselineRe
   out.push('', `## Fault localisation`, '', `Method: ${r.analysis.method}.`, '', '| file:line | score | failing runs | passing runs | in stack |', '| --- | --- | --- | --- | --- |');
   for (const s of r.analysis.suspicious.slice(0, 10)) out.push(`| ${s.file}:${s.line} | ${s.score} | ${s.ef} | ${s.ep} | ${s.inStack ? 'yes' : ''} |`);
   out.push('', `## The fix`, '');
-  if (r.search.winner) {
-    out.push(`${r.search.winner.description} (candidate task \`${r.search.winner.task}\`)`, '', '```diff', r.diff.trimEnd(), '```');
-  } else out.push('No candidate made the whole suite pass.');
   const s = r.search;
-  out.push('', `## Candidates`, '', `${s.generated} mutants generated; ${s.candidates.length} inserted as test tasks; ${s.tried} ran to a verdict, ${s.cancelled} cancelled after the winner; killed: ${s.killed.timeout} for time (limit ${s.candidate_timeout_ms} ms), ${s.killed.memory} for memory.`);
-  if (s.model.asked) out.push('', `Model: ${s.model.proposals} proposal(s)${s.model.error ? `; error: ${s.model.error}` : ''}.`);
-  out.push('', '| task | candidate | suspiciousness | verdict | ms |', '| --- | --- | --- | --- | --- |');
-  for (const c of s.candidates) out.push(`| ${c.task} | ${c.description.replace(/\|/g, '\\|')} | ${c.score} | ${c.verdict} | ${c.ms ?? '-'} |`);
+  if (s.winner) {
+    out.push(`${s.winner.description} (candidate task \`${s.winner.task}\`; source: **${s.winner.source === 'model' ? 'model proposal' : `search (${s.winner.kind})`}**; rank score ${s.winner.score}, ${s.winner.size} character(s) changed)`, '', '```diff', r.diff.trimEnd(), '```');
+    if (s.plausible.length > 1) {
+      out.push('', `Other plausible patches (they pass the suite too; the winner is chosen by rank, then by the smaller edit):`, '');
+      for (const p of s.plausible.slice(1, 11)) out.push(`- ${p.description} (${p.source}, ${p.kind}, score ${p.score}, ${p.size} char(s))`);
+    }
+  } else out.push('No candidate made the whole suite pass.');
+  out.push('', `## Run summary`, '');
+  out.push(`- baseline: ${r.base.note}`);
+  out.push(`- search: ${s.generated} single mutants, ${s.pairs_generated} pairs; budget ${s.budget.singles} singles + ${s.budget.pairs} pairs; stopped: ${s.stopped}`);
+  out.push(`- candidates: ${s.candidates.length} inserted as test tasks; ${s.tried} ran to a verdict (${s.candidates.filter((c) => c.verdict === 'pass').length} passed, ${s.candidates.filter((c) => c.verdict === 'fail').length} failed), ${s.cancelled} cancelled`);
+  out.push(`- killed: ${s.killed.timeout} for time (limit ${s.candidate_timeout_ms} ms), ${s.killed.memory} for memory — expected during a search (mutants that loop or allocate), not failures of the workflow`);
+  out.push(`- workflow trouble: ${s.errors} candidate run(s) that crashed or errored; ${s.weakened} passed only with fewer tests than the baseline (refused)${r.base.hung.length + r.base.crashed.length ? `; baseline runs that hung or died: ${[...r.base.hung, ...r.base.crashed].join(', ')}` : ''}`);
+  if (s.model.asked) out.push(`- model: ${s.model.proposals} usable proposal(s)${s.model.error ? `; ${s.model.error}` : ''}${s.model.rejected.length ? `; rejected: ${s.model.rejected.join('; ')}` : ''}`);
+  out.push('', `## Candidates`, '', '| task | candidate | source | score | verdict | ms |', '| --- | --- | --- | --- | --- | --- |');
+  for (const c of s.candidates.slice(0, 200)) out.push(`| ${c.task} | ${c.description.replace(/\|/g, '\\|')} | ${c.source} | ${c.score} | ${c.verdict} | ${c.ms ?? '-'} |`);
+  if (s.candidates.length > 200) out.push(`| … | ${s.candidates.length - 200} more in run-report.json | | | | |`);
   out.push('', `## Tests after`, '');
   if (r.after) out.push(`${r.after.tests.passed} passed, ${r.after.tests.failed} failed (exit ${r.after.exit_code}) with the patch applied to a fresh copy.`);
   else out.push('Not run: there was no patch to verify.');

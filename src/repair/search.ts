@@ -1,28 +1,26 @@
 /**
- * The patch agent's search: mutants of the suspicious lines, ranked by suspiciousness (model proposals
- * first when a model is configured), one dynamically inserted test task per candidate, the first that
- * makes the whole suite pass wins, the rest are cancelled.
+ * The patch agent's search: ranked candidates (model proposals first when a model is configured, then
+ * single mutants, then pairs), each tested by a dynamically inserted test task, a few at a time in rank
+ * order. The winner is chosen by rank among the candidates that pass — never by which finished first:
+ * after the first pass the search still lets the higher-ranked candidates finish (each within its time
+ * limit) and tests a few more, so other plausible patches are seen and reported.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Analysis } from './analyse.js';
-import { applyMutant, mutantsOf, parses, type Mutant, type MutationKind } from './mutate.js';
+import { pairBudget, pairCandidates, rankCandidates, singleBudget, type Candidate } from './candidates.js';
+import { modelCandidates } from './model.js';
+import type { MutationKind } from './mutate.js';
 import type { BaselineResult, CandidateResult, MutantRef } from './test-run.js';
 
 /** The part of the handler context the search uses (see worker/host.ts). */
-export interface SearchCtx {
-  task: { id: string; attempt: number };
-  spawn(t: { id: string; agent: string; deps?: string[]; input?: unknown; timeout_ms?: number; memory_mb?: number }): Promise<unknown>;
-  wait(a: { tasks: string[]; until: 'all' | 'first'; field?: string }): Promise<unknown>;
-  cancel(tasks: string[], reason?: string): Promise<unknown>;
-  llm: { chat(a: unknown): Promise<unknown> };
-  log: (msg: string, data?: unknown) => void;
-}
+export type { SearchCtx } from './ctx-types.js';
+import type { SearchCtx } from './ctx-types.js';
 
 export interface SearchInput {
   repo: string;
   work: string;
   testCmd: string;
+  /** The floor of the single-edit budget; the budget grows with the search space (candidates.ts). */
   maxCandidates: number;
   /** Agent that tests one candidate. */
   testAgent: string;
@@ -30,97 +28,50 @@ export interface SearchInput {
   prefix: string;
   /** Kinds to try (all when absent): the fallback uses a narrower set. */
   kinds?: MutationKind[];
+  /** Whether to try pairs of edits once the singles are spent (default true). */
+  pairs?: boolean;
   useModel: boolean;
-  /** Time limit of one candidate run; default: 4 x the baseline suite + 2 s, within [3 s, 60 s]. */
+  /** Time limit of one candidate run; default: 4 x the baseline's runs + 2 s, within [3 s, 60 s]. */
   candidateTimeoutMs?: number | undefined;
   /** Memory quota (MiB) of one candidate run's process tree; default: the test agent's. */
   candidateMemoryMb?: number | undefined;
+  /** No new candidate starts after this long (ms); default 85000, so a run stays under two minutes. */
+  searchTimeMs?: number | undefined;
 }
+
+export type Verdict = 'pass' | 'fail' | 'weakened' | 'timeout' | 'memory' | 'cancelled' | 'crash' | 'sandbox' | 'error';
 
 export interface CandidateOutcome {
   task: string;
   mutant: string;
   description: string;
+  kind: string;
+  source: 'search' | 'model';
   score: number;
-  verdict: 'pass' | 'fail' | 'timeout' | 'memory' | 'cancelled' | 'crash' | 'sandbox' | 'error';
+  size: number;
+  verdict: Verdict;
   ms: number | null;
 }
 
 export interface SearchResult {
-  winner: (MutantRef & { line: number; original: string; task: string }) | null;
+  winner: (MutantRef & { line: number; original: string; task: string; kind: string; source: 'search' | 'model'; score: number; size: number }) | null;
+  /** Every candidate that passed, best first (the winner is the first). */
+  plausible: Array<Pick<CandidateOutcome, 'task' | 'description' | 'kind' | 'source' | 'score' | 'size'>>;
   candidates: CandidateOutcome[];
+  /** Single mutants in the search space, pairs generated, and what the budgets allowed. */
   generated: number;
+  pairs_generated: number;
+  budget: { singles: number; pairs: number };
   tried: number;
+  /** Candidates killed at their limits: expected during a search, not a failure of the workflow. */
   killed: { timeout: number; memory: number };
+  /** Candidate tasks that failed for other reasons (a crash of the runner, an error): workflow trouble. */
+  errors: number;
+  weakened: number;
   cancelled: number;
-  model: { asked: boolean; proposals: number; error: string | null };
+  model: { asked: boolean; proposals: number; error: string | null; rejected: string[] };
   candidate_timeout_ms: number;
-}
-
-const KIND_ORDER: MutationKind[] = ['model', 'relational', 'arithmetic', 'logical', 'off_by_one', 'negate', 'swap_operands', 'update', 'assignment', 'boolean'];
-
-/** Mutants of the suspicious lines, most suspicious first (all source files when nothing is known). */
-export function rankMutants(repo: string, analysis: Pick<Analysis, 'suspicious' | 'source_files'>, kinds?: MutationKind[]): Array<Mutant & { score: number }> {
-  const scoreOf = new Map(analysis.suspicious.map((s) => [`${s.file}:${s.line}`, s.score]));
-  const files = analysis.suspicious.length > 0 ? [...new Set(analysis.suspicious.map((s) => s.file))] : analysis.source_files;
-  const out: Array<Mutant & { score: number }> = [];
-  for (const file of files) {
-    let source: string;
-    try {
-      source = readFileSync(join(repo, file), 'utf8');
-    } catch {
-      continue;
-    }
-    for (const m of mutantsOf(file, source)) {
-      if (kinds && !kinds.includes(m.kind)) continue;
-      const score = analysis.suspicious.length > 0 ? scoreOf.get(`${file}:${m.line}`) : 0;
-      if (score === undefined) continue;
-      out.push({ ...m, score });
-    }
-  }
-  return out.sort((a, b) => b.score - a.score || KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || a.file.localeCompare(b.file) || a.start - b.start);
-}
-
-/** Ask the model for a one-line fix; turned into a candidate only if it parses. */
-async function modelProposals(ctx: SearchCtx, repo: string, analysis: Analysis): Promise<{ mutants: Array<Mutant & { score: number }>; error: string | null }> {
-  const top = analysis.suspicious.slice(0, 5);
-  if (top.length === 0) return { mutants: [], error: null };
-  const snippets = top.map((s) => {
-    const lines = readFileSync(join(repo, s.file), 'utf8').split('\n');
-    return `${s.file}:${s.line}: ${lines[s.line - 1] ?? ''}`;
-  });
-  const failing = analysis.failing.map((f) => `- ${f.name}: ${(f.error ?? '').split('\n').slice(0, 4).join(' ')}`).join('\n');
-  let reply: { content?: unknown };
-  try {
-    reply = (await ctx.llm.chat({
-      messages: [
-        { role: 'system', content: 'You repair JavaScript bugs. Answer with JSON only: {"file": "...", "line": N, "replacement": "the whole fixed line"}.' },
-        { role: 'user', content: `Failing tests:\n${failing}\n\nMost suspicious lines:\n${snippets.join('\n')}\n\nPropose the one-line fix.` },
-      ],
-      max_tokens: 300,
-    })) as { content?: unknown };
-  } catch (err) {
-    const e = err as Error & { code?: string };
-    return { mutants: [], error: e.code === 'E_NO_LLM' ? null : `${e.code ?? 'error'}: ${e.message}` };
-  }
-  const text = typeof reply.content === 'string' ? reply.content : '';
-  const json = /\{[\s\S]*\}/.exec(text)?.[0];
-  try {
-    const p = JSON.parse(json ?? '') as { file?: unknown; line?: unknown; replacement?: unknown };
-    if (typeof p.file !== 'string' || typeof p.line !== 'number' || typeof p.replacement !== 'string') return { mutants: [], error: 'model answer lacks file/line/replacement' };
-    const source = readFileSync(join(repo, p.file), 'utf8');
-    const starts = [0];
-    for (let i = 0; i < source.length; i++) if (source[i] === '\n') starts.push(i + 1);
-    const start = starts[p.line - 1];
-    if (start === undefined) return { mutants: [], error: `model named line ${p.line}, which ${p.file} does not have` };
-    const nl = source.indexOf('\n', start);
-    const end = nl < 0 ? source.length : nl;
-    const m = { id: `${p.file}:${start}:model:${p.replacement}`, file: p.file, line: p.line, start, end, original: source.slice(start, end), replacement: p.replacement, kind: 'model' as const, description: `${p.file}:${p.line}: model proposal`, score: Infinity };
-    if (m.original === m.replacement || !parses(applyMutant(source, m))) return { mutants: [], error: 'model proposal does not change or does not parse' };
-    return { mutants: [m], error: null };
-  } catch {
-    return { mutants: [], error: 'model answer is not the JSON asked for' };
-  }
+  stopped: 'winner' | 'exhausted' | 'deadline' | 'task_limit' | 'nothing_to_try';
 }
 
 interface WaitAnswer {
@@ -128,61 +79,127 @@ interface WaitAnswer {
   tasks: Array<{ id: string; state: string; output: unknown; error: { kind: string; message: string } | null; failures: Array<{ kind: string }> }>;
 }
 
+/** Candidates in flight at once: enough to keep the test agent's processes busy. */
+const WINDOW = 6;
+/** Candidates still tested after the first pass, to see other plausible patches. */
+const AFTER_WIN = 8;
+/** Dynamic tasks the search may add (the kernel allows 1000 per run; the baseline uses up to 81). */
+const TASK_LIMIT = 800;
+
 export async function searchRepair(input: SearchInput, analysis: Analysis, base: BaselineResult, ctx: SearchCtx): Promise<SearchResult> {
+  const t0 = Date.now();
   const candidateTimeout = input.candidateTimeoutMs ?? Math.max(3000, Math.min(60_000, base.ms * 4 + 2000));
-  const model = { asked: false, proposals: 0, error: null as string | null };
-  let ranked = rankMutants(input.repo, analysis, input.kinds);
-  const generated = ranked.length;
+  const deadline = t0 + (input.searchTimeMs ?? 85_000);
+  const singlesAll = rankCandidates(input.repo, analysis, input.kinds);
+  const sBudget = singleBudget(singlesAll.length, input.maxCandidates);
+  const res: SearchResult = {
+    winner: null, plausible: [], candidates: [], generated: singlesAll.length, pairs_generated: 0, budget: { singles: sBudget, pairs: 0 }, tried: 0,
+    killed: { timeout: 0, memory: 0 }, errors: 0, weakened: 0, cancelled: 0, model: { asked: false, proposals: 0, error: null, rejected: [] }, candidate_timeout_ms: candidateTimeout, stopped: 'exhausted',
+  };
+  const queue: Candidate[] = [];
   if (input.useModel) {
-    model.asked = true;
-    const proposals = await modelProposals(ctx, input.repo, analysis);
-    model.error = proposals.error;
-    model.proposals = proposals.mutants.length;
-    if (proposals.error === null && proposals.mutants.length === 0) model.asked = false; // no model configured
-    ranked = [...proposals.mutants, ...ranked];
+    const m = await modelCandidates(ctx, input.repo, analysis);
+    res.model = { asked: m.configured, proposals: m.candidates.length, error: m.error, rejected: m.rejected };
+    queue.push(...m.candidates);
   }
-  const chosen = ranked.slice(0, input.maxCandidates);
-  ctx.log(`${generated} mutants of ${analysis.suspicious.length} suspicious lines; testing the top ${chosen.length} in parallel (limit ${candidateTimeout} ms each)`);
-  // An earlier attempt of this task that died mid-search may have left candidates running: end them.
-  for (let k = 1; k < ctx.task.attempt; k++) {
-    for (let i = 1; i <= input.maxCandidates; i++) {
-      await ctx.cancel([`${input.prefix}-a${k}-${String(i).padStart(2, '0')}`], 'superseded by a retry of the search').catch(() => {});
+  queue.push(...singlesAll.slice(0, sBudget));
+  ctx.log(`${singlesAll.length} single mutants of ${analysis.suspicious.length} suspicious lines; budget ${sBudget}${res.model.proposals ? ` + ${res.model.proposals} model proposal(s)` : ''}; limit ${candidateTimeout} ms each`);
+  await cancelEarlierAttempts(ctx, input.prefix);
+  const inFlight = new Map<string, { c: Candidate; rank: number }>();
+  const passed: Array<{ c: Candidate; rank: number; task: string }> = [];
+  let next = 0;
+  let limit = Infinity;
+  let pairsAdded = input.pairs === false;
+  const failingFiles = base.per_test || base.failing_files.length > 0 ? base.failing_files : [];
+  for (;;) {
+    if (next >= queue.length && !pairsAdded && passed.length === 0 && inFlight.size === 0) {
+      pairsAdded = true;
+      const pairs = pairCandidates(input.repo, singlesAll.slice(0, sBudget), pairBudget(sBudget));
+      res.pairs_generated = pairs.length;
+      res.budget.pairs = pairs.length;
+      queue.push(...pairs);
+      if (pairs.length) ctx.log(`singles spent: trying ${pairs.length} pairs of edits`);
+    }
+    while (inFlight.size < WINDOW && next < queue.length && next < limit) {
+      if (Date.now() > deadline) {
+        res.stopped = 'deadline';
+        break;
+      }
+      if (next >= TASK_LIMIT) {
+        res.stopped = 'task_limit';
+        break;
+      }
+      const c = queue[next]!;
+      const id = `${input.prefix}-a${ctx.task.attempt}-${String(next + 1).padStart(3, '0')}`;
+      const ref: MutantRef = { id: c.id, file: c.file, start: c.start, end: c.end, replacement: c.replacement, description: c.description };
+      await ctx.spawn({ id, agent: input.testAgent, deps: [], input: { mode: 'candidate', repo: input.repo, dir: join(input.work, 'candidates', id), mutant: ref, testCmd: input.testCmd, failingFiles, baselineTests: base.tests.total }, timeout_ms: candidateTimeout, ...(input.candidateMemoryMb ? { memory_mb: input.candidateMemoryMb } : {}) });
+      inFlight.set(id, { c, rank: next });
+      next++;
+    }
+    if (inFlight.size === 0) break;
+    // Resolves at the first candidate that finished its run (every finished one reports done: true), or
+    // when all in flight are final (the rest were killed).
+    const answer = (await ctx.wait({ tasks: [...inFlight.keys()], until: 'first', field: 'done' })) as WaitAnswer;
+    for (const t of answer.tasks) {
+      if (!['succeeded', 'failed', 'skipped'].includes(t.state)) continue;
+      const f = inFlight.get(t.id)!;
+      inFlight.delete(t.id);
+      const out = t.output as CandidateResult | null;
+      const verdict = verdictOf(t, out);
+      record(res, t.id, f.c, verdict, out?.ms ?? null);
+      if (verdict === 'pass') {
+        passed.push({ c: f.c, rank: f.rank, task: t.id });
+        limit = Math.min(limit, f.rank + 1 + AFTER_WIN);
+      }
+    }
+    // Candidates ranked after the window past the best pass are not needed.
+    const best = Math.min(...passed.map((p) => p.rank));
+    const late = [...inFlight.entries()].filter(([, f]) => f.rank > best + AFTER_WIN).map(([id]) => id);
+    if (late.length) {
+      await ctx.cancel(late, 'a better-ranked candidate already passes').catch(() => {});
+      for (const id of late) {
+        record(res, id, inFlight.get(id)!.c, 'cancelled', null);
+        inFlight.delete(id);
+      }
+    }
+    if (res.stopped === 'deadline' || res.stopped === 'task_limit') {
+      if (inFlight.size === 0) break;
     }
   }
-  const ids: string[] = [];
-  const byTask = new Map<string, (typeof chosen)[number]>();
-  for (const [i, m] of chosen.entries()) {
-    const id = `${input.prefix}-a${ctx.task.attempt}-${String(i + 1).padStart(2, '0')}`;
-    const ref: MutantRef = { id: m.id, file: m.file, start: m.start, end: m.end, replacement: m.replacement, description: m.description };
-    await ctx.spawn({ id, agent: input.testAgent, deps: [], input: { mode: 'candidate', repo: input.repo, dir: join(input.work, 'candidates', id), mutant: ref, testCmd: input.testCmd }, timeout_ms: candidateTimeout, ...(input.candidateMemoryMb ? { memory_mb: input.candidateMemoryMb } : {}) });
-    ids.push(id);
-    byTask.set(id, m);
-  }
-  const res: SearchResult = { winner: null, candidates: [], generated, tried: 0, killed: { timeout: 0, memory: 0 }, cancelled: 0, model, candidate_timeout_ms: candidateTimeout };
-  if (ids.length === 0) return res;
-  const answer = (await ctx.wait({ tasks: ids, until: 'first', field: 'pass' })) as WaitAnswer;
-  const open = answer.tasks.filter((t) => t.state !== 'succeeded' && t.state !== 'failed' && t.state !== 'skipped').map((t) => t.id);
-  if (open.length > 0) await ctx.cancel(open, answer.winner ? `candidate ${answer.winner} already passes` : 'search over');
-  const cancelledNow = new Set(open);
-  for (const t of answer.tasks) {
-    const m = byTask.get(t.id)!;
-    const out = t.output as CandidateResult | null;
-    let verdict: CandidateOutcome['verdict'];
-    if (cancelledNow.has(t.id) || t.error?.kind === 'cancelled') verdict = 'cancelled';
-    else if (t.state === 'succeeded') verdict = out?.pass ? 'pass' : 'fail';
-    else {
-      const kind = t.failures[t.failures.length - 1]?.kind ?? t.error?.kind ?? 'error';
-      verdict = kind === 'timeout' || kind === 'memory' || kind === 'crash' || kind === 'sandbox' ? kind : 'error';
-    }
-    if (verdict === 'timeout') res.killed.timeout++;
-    if (verdict === 'memory') res.killed.memory++;
-    if (verdict === 'cancelled') res.cancelled++;
-    else res.tried++;
-    res.candidates.push({ task: t.id, mutant: m.id, description: m.description, score: Number.isFinite(m.score) ? m.score : 1e9, verdict, ms: out?.ms ?? null });
-  }
-  if (answer.winner) {
-    const m = byTask.get(answer.winner)!;
-    res.winner = { id: m.id, file: m.file, start: m.start, end: m.end, replacement: m.replacement, description: m.description, line: m.line, original: m.original, task: answer.winner };
-  }
+  passed.sort((a, b) => a.rank - b.rank);
+  res.plausible = passed.map((p) => ({ task: p.task, description: p.c.description, kind: p.c.kind, source: p.c.source, score: p.c.score, size: p.c.size }));
+  const w = passed[0];
+  if (w) {
+    res.winner = { id: w.c.id, file: w.c.file, start: w.c.start, end: w.c.end, replacement: w.c.replacement, description: w.c.description, line: w.c.line, original: w.c.original, task: w.task, kind: w.c.kind, source: w.c.source, score: w.c.score, size: w.c.size };
+    res.stopped = 'winner';
+  } else if (queue.length === 0) res.stopped = 'nothing_to_try';
+  res.candidates.sort((a, b) => a.task.localeCompare(b.task));
   return res;
+}
+
+function verdictOf(t: WaitAnswer['tasks'][number], out: CandidateResult | null): Verdict {
+  if (t.error?.kind === 'cancelled' || t.state === 'skipped') return 'cancelled';
+  if (t.state === 'succeeded') return out?.pass ? 'pass' : out?.weakened ? 'weakened' : 'fail';
+  const kind = t.failures[t.failures.length - 1]?.kind ?? t.error?.kind ?? 'error';
+  return kind === 'timeout' || kind === 'memory' || kind === 'crash' || kind === 'sandbox' ? kind : 'error';
+}
+
+function record(res: SearchResult, task: string, c: Candidate, verdict: Verdict, ms: number | null): void {
+  if (verdict === 'timeout') res.killed.timeout++;
+  else if (verdict === 'memory') res.killed.memory++;
+  else if (verdict === 'weakened') res.weakened++;
+  else if (verdict === 'crash' || verdict === 'sandbox' || verdict === 'error') res.errors++;
+  if (verdict === 'cancelled') res.cancelled++;
+  else res.tried++;
+  res.candidates.push({ task, mutant: c.id, description: c.description, kind: c.kind, source: c.source, score: c.score, size: c.size, verdict, ms });
+}
+
+/** An earlier attempt of this task that died mid-search may have left candidates running: end them. */
+async function cancelEarlierAttempts(ctx: SearchCtx, prefix: string): Promise<void> {
+  for (let k = 1; k < ctx.task.attempt; k++) {
+    for (let i = 1; i <= TASK_LIMIT; i++) {
+      const ok = await ctx.cancel([`${prefix}-a${k}-${String(i).padStart(3, '0')}`], 'superseded by a retry of the search').then(() => true, (e: { code?: string }) => e.code !== 'E_UNKNOWN_TASK');
+      if (!ok) break; // ids are spawned in order: the first unknown one ends the list
+    }
+  }
 }

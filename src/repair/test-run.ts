@@ -1,87 +1,24 @@
 /**
- * The test agent's work: the baseline run (the suite on the untouched copy, then per file and per failing
- * file's test, each with V8 coverage, for fault localisation) and candidate runs (copy, apply one
- * mutant, run the whole suite). Runs inside the test_agent process; the kernel bounds its time and memory.
+ * The test agent's runs: one spectrum run (a command with V8 coverage, for the baseline) and candidate
+ * runs (copy, apply one patch, run the tests). Runs inside the test_agent process; the kernel bounds its
+ * time and memory, so a run that hangs or eats memory ends with the process, as a failed task.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { copyRepo, isTestFile, listJsFiles, runShell, usesNodeTestRunner } from './repo.js';
+import { copyRepo, isTestFile, runShell } from './repo.js';
 import { applyMutant } from './mutate.js';
-import { parseTap, type TapTest } from './tap.js';
+import { parseTap } from './tap.js';
+import { counts, type BaselineResult } from './baseline.js';
 
-export interface SpectrumRun {
-  label: string;
-  failed: boolean;
-  covDir: string;
-}
+export { baseline, type BaselineResult, type SpectrumRun } from './baseline.js';
 
-export interface BaselineResult {
-  ok: boolean;
-  exit_code: number | null;
-  ms: number;
-  tests: { total: number; passed: number; failed: number };
-  failing: Array<Pick<TapTest, 'name' | 'location' | 'error' | 'frames'>>;
-  runs: SpectrumRun[];
-  output_tail: string;
-}
+export type { SpectrumOutput } from './baseline.js';
+import type { SpectrumOutput } from './baseline.js';
 
-const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
-const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const MAX_TEST_RUNS = 40;
-
-function counts(tap: ReturnType<typeof parseTap>, exitCode: number | null): BaselineResult['tests'] {
-  const failed = tap.fail ?? tap.tests.filter((t) => !t.ok).length;
-  const passed = tap.pass ?? tap.tests.filter((t) => t.ok).length;
-  return { total: passed + failed, passed, failed: failed === 0 && exitCode !== 0 ? 1 : failed };
-}
-
-export async function baseline(input: { repo: string; testCmd: string; covRoot: string }): Promise<BaselineResult> {
-  const { repo, testCmd, covRoot } = input;
-  const suiteCov = join(covRoot, 'suite');
-  mkdirSync(suiteCov, { recursive: true });
-  const whole = await runShell(testCmd, repo, { NODE_V8_COVERAGE: suiteCov });
-  const tap = parseTap(whole.output);
-  const result: BaselineResult = {
-    ok: whole.code === 0,
-    exit_code: whole.code,
-    ms: whole.ms,
-    tests: counts(tap, whole.code),
-    failing: tap.tests.filter((t) => !t.ok).map(({ name, location, error, frames }) => ({ name, location, error, frames })),
-    runs: [{ label: 'whole suite', failed: whole.code !== 0, covDir: suiteCov }],
-    output_tail: whole.output.slice(-4000),
-  };
-  if (result.ok || !usesNodeTestRunner(repo, testCmd)) return result;
-  // Finer spectra: each test file; inside a failing file, each test on its own.
-  const runs: SpectrumRun[] = [];
-  let n = 0;
-  for (const file of listJsFiles(repo).filter(isTestFile)) {
-    if (n >= MAX_TEST_RUNS) break;
-    const cov = join(covRoot, `run-${++n}`);
-    mkdirSync(cov, { recursive: true });
-    const r = await runShell(`node --test ${quote(file)}`, repo, { NODE_V8_COVERAGE: cov });
-    if (r.code === 0) {
-      runs.push({ label: file, failed: false, covDir: cov });
-      continue;
-    }
-    const fileTap = parseTap(r.output);
-    if (fileTap.tests.length === 0) {
-      runs.push({ label: file, failed: true, covDir: cov });
-      continue;
-    }
-    const jobs = fileTap.tests.slice(0, Math.max(0, MAX_TEST_RUNS - n)).map((t) => {
-      const tc = join(covRoot, `run-${++n}`);
-      mkdirSync(tc, { recursive: true });
-      return { t, tc };
-    });
-    // Two at a time: each is a short Node start-up, and the machine may have only two cores.
-    for (let i = 0; i < jobs.length; i += 2) {
-      const batch = jobs.slice(i, i + 2);
-      const done = await Promise.all(batch.map(({ t, tc }) => runShell(`node --test --test-name-pattern=${quote(`^${escapeRe(t.name)}$`)} ${quote(file)}`, repo, { NODE_V8_COVERAGE: tc })));
-      batch.forEach(({ t, tc }, k) => runs.push({ label: `${file} > ${t.name}`, failed: done[k]!.code !== 0, covDir: tc }));
-    }
-  }
-  if (runs.some((r) => r.failed)) result.runs = runs;
-  return result;
+/** Run one command in the repository with V8 coverage written to `covDir`. */
+export async function spectrumRun(input: { repo: string; cmd: string; covDir: string }): Promise<SpectrumOutput> {
+  const r = await runShell(input.cmd, input.repo, { NODE_V8_COVERAGE: input.covDir });
+  return { code: r.code, ms: r.ms, output: r.output };
 }
 
 export interface MutantRef {
@@ -95,25 +32,58 @@ export interface MutantRef {
 
 export interface CandidateResult {
   candidate: string;
+  /** The whole suite passes, with no fewer tests than the baseline ran. */
   pass: boolean;
+  /** Always true: lets the search wait for the first candidate that finished (see search.ts). */
+  done: true;
   exit_code: number | null;
   ms: number;
   tests: { total: number; passed: number; failed: number };
+  /** Which stage decided: the failing test files alone, or the whole test command. */
+  stage: 'failing_files' | 'suite';
+  /** Set when the suite passed but ran fewer tests than the baseline: a weakened suite is no fix. */
+  weakened: boolean;
   dir: string;
   output_tail: string;
 }
 
-/** Copy the repo to `dir`, apply the mutant (none: the original), run the whole suite there. */
-export async function runCandidate(input: { repo: string; dir: string; mutant: MutantRef | null; testCmd: string }): Promise<CandidateResult> {
+export interface CandidateInput {
+  repo: string;
+  dir: string;
+  mutant: MutantRef | null;
+  testCmd: string;
+  /** Test files that failed in the baseline (node --test suites): run first, each directly, to fail fast. */
+  failingFiles?: string[] | undefined;
+  /** Tests the baseline counted: a candidate whose suite runs fewer is not a fix. */
+  baselineTests?: number | undefined;
+}
+
+/** Copy the repo to `dir`, apply the patch (none: the original), run the failing files, then the suite. */
+export async function runCandidate(input: CandidateInput): Promise<CandidateResult> {
   const { repo, dir, mutant, testCmd } = input;
   copyRepo(repo, dir);
   if (mutant) {
+    // The search never edits tests; a model might try. A patch to a test file is no fix.
+    if (isTestFile(mutant.file)) throw new Error(`candidate ${mutant.id} edits the test file ${mutant.file}: refused`);
     const file = join(dir, mutant.file);
     const source = readFileSync(file, 'utf8');
     if (mutant.end > source.length || mutant.start > mutant.end) throw new Error(`mutant ${mutant.id} does not fit ${mutant.file}`);
     writeFileSync(file, applyMutant(source, mutant));
   }
+  let ms = 0;
+  for (const f of input.failingFiles ?? []) {
+    const r = await runShell(`node '${f.replace(/'/g, `'\\''`)}'`, dir);
+    ms += r.ms;
+    if (r.code !== 0) {
+      const tap = parseTap(r.output);
+      return { candidate: mutant?.id ?? 'original', pass: false, done: true, exit_code: r.code, ms, tests: counts(tap, r.code), stage: 'failing_files', weakened: false, dir, output_tail: r.output.slice(-2000) };
+    }
+  }
   const r = await runShell(testCmd, dir);
   const tap = parseTap(r.output);
-  return { candidate: mutant?.id ?? 'original', pass: r.code === 0, exit_code: r.code, ms: r.ms, tests: counts(tap, r.code), dir, output_tail: r.output.slice(-2000) };
+  const tests = counts(tap, r.code);
+  const weakened = r.code === 0 && input.baselineTests !== undefined && tap.tests.length + (tap.pass ?? 0) > 0 && tests.total < input.baselineTests;
+  return { candidate: mutant?.id ?? 'original', pass: r.code === 0 && !weakened, done: true, exit_code: r.code, ms: ms + r.ms, tests, stage: 'suite', weakened, dir, output_tail: r.output.slice(-2000) };
 }
+
+export type { BaselineResult as Baseline };

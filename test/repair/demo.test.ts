@@ -16,7 +16,7 @@ describe('agentos demo (the repair demo)', () => {
       "injecting 'crash' into patch_agent",
       'crash: process killed by SIGABRT',
       'retry    patch',
-      '+ inserted cand-a2-01 on test_agent',
+      '+ inserted cand-a2-001 on test_agent',
       'direct message',
       'broadcast the outcome',
       'PEAK RSS MB',

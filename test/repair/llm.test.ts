@@ -1,11 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { CLI, cleanupTempDirs, expectAllGone, readJson, ROOT, tempDir } from '../helpers.js';
 import type { RunReport } from '../../src/observe/report.js';
 import { llmConfigFromEnv, OpenAiChat, type LlmError } from '../../src/llm/openai.js';
+import type { SearchResult } from '../../src/repair/search.js';
 
 afterAll(cleanupTempDirs);
 
@@ -108,26 +110,44 @@ describe('model-backed planner and patch agent', () => {
     await expectAllGone(report.agents.flatMap((a) => a.pids));
   });
 
-  it('puts the model\'s proposal first among the candidates; a failing model leaves the mutation search intact', async () => {
-    const fix = JSON.stringify({ file: 'src/stats.js', line: 15, replacement: '  return (sorted[mid - 1] + sorted[mid]) / 2;' });
-    const ep = await fakeEndpoint((_b, _q, res) => res.writeHead(200).end(completion(fix)));
+  it('validates the model\'s patches through the same test tasks, says which source won, survives malformed answers', async () => {
+    // Scripted answer: a wrong patch first, then an edit of a test file, a line that does not exist, and the fix.
+    const patches = [
+      { file: 'src/stats.js', line: 15, replacement: '  return (sorted[mid - 1] * sorted[mid]) / 2;' },
+      { file: 'test/stats.test.js', line: 14, replacement: "test('median of an even-length list', () => {});" },
+      { file: 'src/stats.js', line: 400, replacement: 'x' },
+      { file: 'src/stats.js', line: 15, replacement: '  return (sorted[mid - 1] + sorted[mid]) / 2;' },
+    ];
+    const prompts: string[] = [];
+    const ep = await fakeEndpoint((b, _q, res) => {
+      prompts.push(b.messages[1]!.content);
+      res.writeHead(200).end(completion(`Here are my candidates:\n${JSON.stringify({ patches })}`));
+    });
     const dir = tempDir();
     const out = join(dir, 'out');
     const env = { AGENTOS_LLM_BASE_URL: ep.url, AGENTOS_LLM_MODEL: 'fake-1' };
-    const res = await execa('node', [CLI, 'repair', join(ROOT, 'examples/buggy_math'), '--out', out, '--runs-dir', join(dir, 'runs'), '--quiet'], { cwd: ROOT, reject: false, all: true, env });
+    const res = await execa('node', [CLI, 'repair', join(ROOT, 'examples/buggy_math'), '--out', out, '--runs-dir', join(dir, 'runs'), '--quiet'], { cwd: ROOT, reject: false, all: true, env, timeout: 150_000 });
     expect(res.exitCode, res.all).toBe(0);
+    // The prompt carries the failing test and the suspicious lines.
+    expect(prompts[0]).toContain('median of an even-length list');
+    expect(prompts[0]).toMatch(/src\/stats\.js \(line 15[^\n]*\n[\s\S]*15> +return \(sorted\[mid - 1\] - sorted\[mid\]\) \/ 2;/);
     const report = readJson<RunReport>(join(out, 'run-report.json'));
-    const search = report.tasks.find((t) => t.id === 'patch')!.output as { winner: { id: string }; model: { proposals: number }; candidates: Array<{ description: string }> };
-    expect(search.model.proposals).toBe(1);
-    expect(search.candidates[0]!.description).toContain('model proposal');
+    const search = report.tasks.find((t) => t.id === 'patch')!.output as SearchResult;
+    expect(search.model.proposals).toBe(2);
+    expect(search.model.rejected.join(' ')).toMatch(/edits a test file.*no line 400/);
+    expect(search.candidates.slice(0, 2).map((c) => [c.source, c.verdict])).toEqual([['model', 'fail'], ['model', 'pass']]);
+    expect(search.winner).toMatchObject({ source: 'model', kind: 'model' });
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain('source: **model proposal**');
     expect(report.agents.find((a) => a.name === 'patch_agent')!.tokens).toBe(15);
+    await expectAllGone(report.agents.flatMap((a) => a.pids));
 
-    // The same repair with an endpoint that fails: the error is recorded and the search still fixes it.
-    const broken = await fakeEndpoint((_b, _q, r) => r.writeHead(503).end('overloaded'));
+    // A malformed answer: the error is recorded and the search still fixes the bug on its own.
+    const garbled = await fakeEndpoint((_b, _q, r) => r.writeHead(200).end(completion('The bug is probably in stats.js, good luck!')));
     const out2 = join(dir, 'out2');
-    const res2 = await execa('node', [CLI, 'repair', join(ROOT, 'examples/buggy_math'), '--out', out2, '--runs-dir', join(dir, 'runs'), '--quiet'], { cwd: ROOT, reject: false, all: true, env: { ...env, AGENTOS_LLM_BASE_URL: broken.url } });
+    const res2 = await execa('node', [CLI, 'repair', join(ROOT, 'examples/buggy_math'), '--out', out2, '--runs-dir', join(dir, 'runs'), '--quiet'], { cwd: ROOT, reject: false, all: true, env: { ...env, AGENTOS_LLM_BASE_URL: garbled.url }, timeout: 150_000 });
     expect(res2.exitCode, res2.all).toBe(0);
-    const s2 = readJson<RunReport>(join(out2, 'run-report.json')).tasks.find((t) => t.id === 'patch')!.output as { model: { error: string } };
-    expect(s2.model.error).toContain('E_LLM_HTTP');
-  });
+    const s2 = readJson<RunReport>(join(out2, 'run-report.json')).tasks.find((t) => t.id === 'patch')!.output as SearchResult;
+    expect(s2.model.error).toContain('not the JSON asked for');
+    expect(s2.winner).toMatchObject({ source: 'search', file: 'src/stats.js' });
+  }, 240_000);
 });

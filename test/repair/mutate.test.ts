@@ -29,14 +29,15 @@ export function f(a, b, xs) {
     expect(kinds('off_by_one')).toEqual(expect.arrayContaining(['0->1', '2->3', '2->1']));
     expect(kinds('negate')).toEqual(expect.arrayContaining(['a < b && xs.length > 0->!(a < b && xs.length > 0)', '!a->a']));
     expect(kinds('swap_operands')).toEqual(expect.arrayContaining(['a - b->b - a', 'a < b->b < a']));
-    expect(kinds('update')).toEqual(['++->--']);
-    expect(kinds('assignment')).toEqual(['+=->-=']);
+    expect(kinds('update')).toEqual(expect.arrayContaining(['i++->i--', 'i++->++i']));
+    expect(kinds('assignment')).toEqual(expect.arrayContaining(['+=->-=', '+=->=']));
     expect(kinds('boolean')).toEqual(['true->false']);
   });
 
   it('never touches comments or strings, and every mutant parses', () => {
     expect(ms.every((m) => m.line > 1)).toBe(true);
-    expect(ms.some((m) => m.line === 3)).toBe(false);
+    const str = src.indexOf('"a - b"');
+    expect(ms.some((m) => m.start > str && m.start < str + 7)).toBe(false);
     for (const m of ms) expect(() => new Function(applyMutant(src, m).replace('export ', ''))).not.toThrow();
   });
 });

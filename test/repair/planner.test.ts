@@ -26,7 +26,7 @@ describe('planner', () => {
       ['baseline', 'test_agent', ['plan']],
       ['analyze', 'analyzer', ['baseline']],
       ['patch', 'patch_agent', ['analyze', 'baseline']],
-      ['test', 'test_agent', ['patch']],
+      ['test', 'test_agent', ['patch', 'baseline']],
       ['report', 'report_agent', ['baseline', 'analyze', 'patch', 'test']],
     ]);
   });

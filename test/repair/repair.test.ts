@@ -98,7 +98,8 @@ describe('agentos repair', () => {
     expect(md).toContain('NOT FIXED');
     expect(md).toMatch(/killed: [1-9]\d* for time .* [1-9]\d* for memory/);
     await expectAllGone(pidsOf(report));
-  });
+    // The whole search space is tried (singles, then pairs) until the search's own time limit of 85 s.
+  }, 200_000);
 
   it('rejects a missing repository with exit 2 and a message naming it', async () => {
     const res = await runCli(['repair', join(tempDir(), 'nope')]);
