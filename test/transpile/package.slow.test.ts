@@ -1,13 +1,14 @@
 /**
  * SLOW (npm pack + npm install, ~30-60 s): the package as a user gets it. The tarball is installed into a
  * fresh project and a handler typed with `import type { ... } from 'agentos'` must typecheck with tsc;
- * a wrong use of the same types must not.
+ * a wrong use of the same types must not. Then the same project runs a plan of its own TypeScript agent
+ * with `runPlan` from code and with `npx agentos run`, and no process is left behind.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cleanupTempDirs, ROOT, tempDir } from '../helpers.js';
+import { cleanupTempDirs, expectAllGone, ROOT, tempDir } from '../helpers.js';
 
 afterAll(cleanupTempDirs);
 
@@ -85,5 +86,30 @@ describe('package (slow)', () => {
     expect(bad.stdout).toMatch(/handler\.ts\(4,\d+\): error TS2322: Type 'string' is not assignable to type 'number'/);
     // The wrong output type is reported where the handler is declared.
     expect(bad.stdout).toMatch(/handler\.ts\(2,\d+\): error TS2322[^]*Types of property 'doubled' are incompatible/);
-  }, 180_000);
+
+    // Run a plan of the project's own TypeScript agent: from code (runPlan) and with npx agentos.
+    mkdirSync(join(app, 'agents/doubler'), { recursive: true });
+    writeFileSync(join(app, 'agents/doubler/agent.yaml'), 'name: doubler\nhandler: ./handler.ts\n');
+    writeFileSync(
+      join(app, 'agents/doubler/handler.ts'),
+      "import type { Handler } from 'agentos';\nconst handle: Handler<{ n: number }, { doubled: number }> = async (input) => ({ doubled: input.n * 2 });\nexport default handle;\n",
+    );
+    writeFileSync(join(app, 'plan.yaml'), 'name: packaged\ntasks:\n  - { id: a, agent: doubler, input: { n: 21 } }\n');
+    writeFileSync(
+      join(app, 'run.mjs'),
+      "import { runPlan } from 'agentos';\nconst r = await runPlan('plan.yaml', { agents: ['agents'], runsDir: 'runs' });\nconsole.log(JSON.stringify({ status: r.status, output: r.tasks[0].output, pids: r.agents.flatMap((a) => a.pids) }));\n",
+    );
+    const embedded = await execa('node', ['run.mjs'], { cwd: app, reject: false, timeout: 120_000 });
+    expect(embedded.exitCode, embedded.stdout + embedded.stderr).toBe(0);
+    const result = JSON.parse(embedded.stdout.trim().split('\n').pop()!) as { status: string; output: unknown; pids: number[] };
+    expect(result).toMatchObject({ status: 'succeeded', output: { doubled: 42 } });
+    await expectAllGone(result.pids);
+
+    const cli = await execa('npx', ['--no-install', 'agentos', 'run', 'plan.yaml', '--agents', 'agents', '--runs-dir', 'runs', '--json', '--quiet'], { cwd: app, reject: false, timeout: 120_000 });
+    expect(cli.exitCode, cli.stderr).toBe(0);
+    const report = JSON.parse(cli.stdout) as { status: string; tasks: Array<{ output: unknown }>; agents: Array<{ pids: number[] }> };
+    expect(report.status).toBe('succeeded');
+    expect(report.tasks[0]!.output).toEqual({ doubled: 42 });
+    await expectAllGone(report.agents.flatMap((a) => a.pids));
+  }, 300_000);
 });
