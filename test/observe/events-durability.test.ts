@@ -2,7 +2,7 @@
  * events.jsonl goes to the file as the run goes (bounded delay, src/observe/event-logger.ts): a SIGKILLed
  * kernel leaves every event written up to that delay before its death; only the last line may be torn.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { cleanupTempDirs, descendants, expectAllGone, FIXTURE_AGENTS, readEvents, startCli, waitFor, writePlan } from '../helpers.js';
@@ -41,12 +41,15 @@ describe('events.jsonl of a SIGKILLed kernel', () => {
     sub.kill('SIGKILL');
     const res = await sub;
     expect(res.signal).toBe('SIGKILL');
+    // The reaper ends the agents and writes the lost kernel's report (and a last `kernel.lost` event).
+    await waitFor(() => existsSync(join(runDir, 'report.json')), 15_000, 'the kernel_lost report');
     const lines = readFileSync(join(runDir, 'events.jsonl'), 'utf8').split('\n');
     lines.pop(); // '' after the last newline, or a torn line: tolerated; every other line is whole
     const events = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(events.length).toBeGreaterThanOrEqual(seen);
     expect(events[0]).toMatchObject({ type: 'run.started' });
-    expect(events.every((e) => typeof e.time === 'number' && typeof e.t === 'number')).toBe(true);
+    expect(events.every((e) => typeof e.time === 'number' && (typeof e.t === 'number' || e.type === 'kernel.lost'))).toBe(true);
+    expect(events.at(-1)).toMatchObject({ type: 'kernel.lost', by: 'reaper' });
     expect(events.filter((e) => e.type === 'task.state' && e.task === 'first' && e.state === 'succeeded')).toHaveLength(1);
     expect(running()).toBe(true);
     await expectAllGone(procs, 15_000);
