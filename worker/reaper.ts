@@ -8,7 +8,8 @@
  * - when the kernel is lost (channel closed without `done`): writes a minimal `report.json` marked
  *   `kernel_lost` from what events.jsonl holds, and removes the kernel's stale control socket.
  * Messages (kernel -> reaper): track/untrack {pgid}, track-cgroup/untrack-cgroup {path}, socket {path},
- * kill-all, done. (reaper -> kernel): kernel-stopped {for_ms}.
+ * kill-all, done. (reaper -> kernel): ready (its handlers are attached: messages sent before may have been
+ * emitted to nobody while this ES module loaded, so the kernel sends what it tracks again), kernel-stopped {for_ms}.
  */
 import { readFileSync, unlinkSync } from 'node:fs';
 import { ENV } from '../src/protocol/messages.js';
@@ -40,6 +41,19 @@ const groups = new Set<number>();
 const cgroups = new Set<string>();
 let socketPath: string | undefined;
 let orderly = false;
+inherit(process.env.AGENTOS_REAPER_TRACKED);
+
+/** What a previous reaper of this kernel tracked (set by the kernel when it starts another). */
+function inherit(json: string | undefined): void {
+  if (!json) return;
+  try {
+    const t = JSON.parse(json) as { groups?: unknown; cgroups?: unknown };
+    if (Array.isArray(t.groups)) for (const g of t.groups) if (Number.isInteger(g) && (g as number) > 1) groups.add(g as number);
+    if (Array.isArray(t.cgroups)) for (const c of t.cgroups) if (validCgroupPath(c)) cgroups.add(c);
+  } catch {
+    // unreadable: the kernel sends everything again once this reaper is ready
+  }
+}
 
 function positive(v: string | undefined, dflt: number): number {
   const n = Number(v);
@@ -100,6 +114,11 @@ function kernelState(): string | undefined {
 
 let stoppedSince: number | undefined;
 const watch = setInterval(() => {
+  // A channel that closed while this module loaded emitted 'disconnect' to nobody.
+  if (!process.connected) {
+    lost();
+    return;
+  }
   // 'T' is a job-control stop (SIGSTOP, SIGTSTP); 't' (a debugger's) is left alone.
   if (kernelState() !== 'T') {
     stoppedSince = undefined;
@@ -118,7 +137,7 @@ const watch = setInterval(() => {
   stoppedSince = undefined;
 }, WATCH_MS);
 
-function send(m: { type: 'kernel-stopped'; for_ms: number }): void {
+function send(m: { type: 'kernel-stopped'; for_ms: number } | { type: 'ready' }): void {
   try {
     process.send?.(m);
   } catch {
@@ -126,7 +145,11 @@ function send(m: { type: 'kernel-stopped'; for_ms: number }): void {
   }
 }
 
-process.on('disconnect', () => {
+process.on('disconnect', lost);
+if (process.connected) send({ type: 'ready' });
+else lost();
+
+function lost(): void {
   clearInterval(watch);
   killAll();
   if (!orderly) {
@@ -144,4 +167,4 @@ process.on('disconnect', () => {
   killAll();
   for (const cg of cgroups) removeCgroup(cg);
   process.exit(0);
-});
+}

@@ -59,6 +59,8 @@ export class Reaper {
     const env: Record<string, string> = { [ENV.run]: this.runId };
     if (this.o.runDir) env.AGENTOS_REAPER_RUN_DIR = this.o.runDir;
     if (this.o.stopBoundMs) env.AGENTOS_REAPER_STOP_MS = String(this.o.stopBoundMs);
+    // A reaper started again knows every group and cgroup from its first instruction on: no window.
+    if (this.groups.size > 0 || this.cgroups.size > 0) env.AGENTOS_REAPER_TRACKED = JSON.stringify({ groups: [...this.groups], cgroups: [...this.cgroups] });
     this.sub = execaNode(`${this.workerDir}/reaper.js`, ['agentos-reaper', `run=${this.runId}`], {
       nodeOptions: ['--max-old-space-size=32'],
       ipc: true,
@@ -85,7 +87,8 @@ export class Reaper {
 
   private onMessage(m: unknown): void {
     const msg = m as { type?: unknown; for_ms?: unknown } | null;
-    if (msg?.type === 'kernel-stopped' && typeof msg.for_ms === 'number') this.o.events?.emit({ type: 'kernel.stopped', for_ms: Math.round(msg.for_ms) });
+    if (msg?.type === 'ready') this.resend();
+    else if (msg?.type === 'kernel-stopped' && typeof msg.for_ms === 'number') this.o.events?.emit({ type: 'kernel.stopped', for_ms: Math.round(msg.for_ms) });
   }
 
   /** The reaper died while the kernel lives (an agent killed it): start another that knows everything. */
@@ -94,9 +97,15 @@ export class Reaper {
     this.o.events?.emit({ type: 'reaper.lost', pid: sub.pid ?? -1, code, signal: signal ?? null, restarts: this.restartsN });
     if (this.restartsN >= MAX_RESTARTS) return;
     this.restartsN++;
+    // It is told everything once it says it is ready.
     this.spawn();
+  }
+
+  /** Tell the reaper everything tracked (again): what was sent while it loaded may have been lost. */
+  private resend(): void {
     for (const pgid of this.groups) this.post({ type: 'track', pgid });
     for (const path of this.cgroups) this.post({ type: 'track-cgroup', path });
+    this.sentSocket = undefined;
     this.sendSocket();
   }
 
