@@ -74,7 +74,7 @@ export async function dashboardCommand(argvIn: string[], io: Io): Promise<number
     server.setView(paced?.view ?? loaded.view);
     io.out(`dashboard: ${server.url}`);
     io.out(`showing run ${loaded.view.run?.run_id ?? '?'} from ${values.run as string}: ${loaded.events} events${loaded.skipped ? ` (${loaded.skipped} unreadable lines skipped)` : ''}${loaded.hasReport ? '' : ', no report.json'} (Ctrl-C to stop)`);
-    const signals = installSignals(() => {});
+    const signals = installSignals(() => {}, false);
     await signals.waitForSignal;
     paced?.stop();
     signals.remove();

@@ -62,7 +62,7 @@ export async function runGoal(o: GoalRunOptions, io: Io): Promise<GoalRunResult>
   io.out(`${bold('agentos', tty)}: goal "${o.goal}" on ${repo}${workRepo ? ` (working copy: ${workRepo})` : ' (read-only)'}`);
   const detach = o.quiet ? [] : [attachProgress(kernel.events, progress), attachGoalLines(kernel, o.goal, tty, progress)];
   const ctl = new AbortController();
-  const signals = abortOn(ctl);
+  const signals = abortOn(ctl, (sig) => kernel.interrupt(sig));
   let report: RunReport;
   try {
     report = await runKernel(kernel, plan, { signal: ctl.signal, reportFile: join(out, 'run-report.json') });

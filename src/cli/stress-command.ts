@@ -3,7 +3,7 @@ import type { Kernel } from '../kernel/kernel.js';
 import type { StressOptions } from '../stress/options.js';
 import { writeJsonFile, type StressReport } from '../stress/report.js';
 import { runStress } from '../stress/run-stress.js';
-import { EXIT } from '../runs/exit-codes.js';
+import { EXIT, signalExit } from '../runs/exit-codes.js';
 import type { Io } from '../runs/io.js';
 import { installSignals } from '../runs/signals.js';
 
@@ -45,6 +45,6 @@ export async function stressCommand(opts: StressOptions, io: Io): Promise<number
     io.err(`agentos: internal error, stress run stopped: ${(kernel.fatalError as Error)?.stack ?? String(kernel.fatalError)}`);
     return EXIT.internal;
   }
-  if (signalled) return signalled === 'SIGINT' ? EXIT.sigint : EXIT.sigterm;
+  if (signalled) return signalExit(signalled) ?? EXIT.sigterm;
   return report.failed === 0 && report.orphans === 0 ? EXIT.ok : EXIT.failed;
 }

@@ -38,6 +38,8 @@ export function controlWatcher(io: Io): RunWatcher {
         },
         kernel.runId,
       );
+      // A lost kernel's reaper removes it (the next ps/run would too).
+      kernel.controlSocket = control.path;
     } catch (err) {
       io.err(`agentos: control socket unavailable (agentos ps will not list this run): ${(err as Error).message}`);
     }

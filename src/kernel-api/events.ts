@@ -14,6 +14,15 @@ export type KernelEvent =
   | { type: 'run.started'; run_id: string; plan: string; tasks: number; agents: string[]; run_dir: string }
   | { type: 'run.finished'; run_id: string; status: 'succeeded' | 'failed' | 'interrupted'; duration_ms: number }
   | { type: 'run.interrupted'; signal: string }
+  /** Interrupted again while shutting down: every agent is SIGKILLed now (a second Ctrl-C). */
+  | { type: 'run.forced'; signal: string }
+  /** The kernel was left stopped (SIGSTOP) and its reaper continued it after about `for_ms`. */
+  | { type: 'kernel.stopped'; for_ms: number }
+  /** The reaper was found stopped and continued; or it died and was started again (`restarts` before). */
+  | { type: 'reaper.stopped'; pid: number }
+  | { type: 'reaper.lost'; pid: number; code: number | null; signal: string | null; restarts: number }
+  /** A shutdown step did not finish within its bound; every agent was SIGKILLed and shutdown went on. */
+  | { type: 'shutdown.overdue'; step: string; waited_ms: number }
   | { type: 'process.starting'; agent: string; instance: number }
   | { type: 'process.ready'; agent: string; instance: number; pid: number; ready_ms: number }
   | { type: 'process.init_failed'; agent: string; instance: number; pid: number | undefined; message: string }

@@ -20,6 +20,7 @@ import { llmConfigFromEnv, OpenAiChat } from '../llm/openai.js';
 import { registerLlmSyscall } from '../llm/syscall.js';
 import { ResourceMonitor } from '../monitor/resource-monitor.js';
 import { EventFileLogger } from '../observe/event-logger.js';
+import { IncidentLog } from '../observe/incidents.js';
 import { MetricsCollector } from '../observe/metrics.js';
 import { buildReport, writeReport, type RunReport, type RunStatus } from '../observe/report.js';
 import { TraceRecorder } from '../observe/trace.js';
@@ -30,6 +31,7 @@ import { Scheduler, type NewTask } from '../scheduler/scheduler.js';
 import { registerTaskSyscalls } from '../scheduler/task-syscalls.js';
 import type { KernelOptions } from './options.js';
 import { Services } from './services.js';
+import { boundedClose, SHUTDOWN_SLACK_MS } from './shutdown.js';
 import { RunHandlers } from '../transpile/run-handlers.js';
 
 export type { KernelOptions } from './options.js';
@@ -62,6 +64,12 @@ export class Kernel {
   private wakeInterrupt: (() => void) | undefined;
   private readonly interrupted = new Promise<void>((resolve) => (this.wakeInterrupt = resolve));
   private shutdownP: Promise<void> | undefined;
+  private interrupts = 0;
+  private wakeForced: (() => void) | undefined;
+  private readonly forced = new Promise<void>((resolve) => (this.wakeForced = resolve));
+  private readonly incidents: IncidentLog;
+  /** The control socket serving this run (set by its watcher): a lost kernel's reaper removes it. */
+  controlSocket: string | undefined;
   /** Sandbox path variables of this run. */
   readonly vars: Record<string, string>;
   readonly monitor: ResourceMonitor | undefined;
@@ -90,6 +98,7 @@ export class Kernel {
     this.handlers = new RunHandlers(this.runDir);
     mkdirSync(join(this.runDir, 'logs'), { recursive: true });
     this.metrics = new MetricsCollector(this.events);
+    this.incidents = new IncidentLog(this.events);
     if (opts.eventLog !== false) this.logger = new EventFileLogger(this.events, this.runDir);
     // A subscriber like the logger: builds the trace from events, writes it on run.finished.
     if (opts.trace !== false) new TraceRecorder(this.events, this.runDir);
@@ -117,6 +126,7 @@ export class Kernel {
       nodeFlags: (s) => (opts.sandbox === false ? [] : sandboxFlags(s, this.vars)),
       ended: (acb) => this.services.processEnded(acb),
       sampleIntervalMs: opts.sampleIntervalMs ?? DEFAULTS.sampleMs,
+      reaper: { runDir: this.runDir, events: this.events, socket: () => this.controlSocket },
     });
     this.scheduler = new Scheduler({ ...this.policy(), runner: this.runner, ...(opts.facts ? { facts: opts.facts } : {}) }, this.events, {
       concurrency: opts.concurrency ?? DEFAULTS.concurrency,
@@ -205,9 +215,20 @@ export class Kernel {
     return this.scheduler.whenFinished(task.id);
   }
 
-  /** Stop dispatching and end the run as `interrupted` (SIGINT, SIGTERM, a fatal error). Idempotent. */
+  /**
+   * Stop dispatching and end the run as `interrupted` (SIGINT, SIGTERM, SIGHUP, a fatal error). A second
+   * call forces the end: every agent is SIGKILLed at once and the report follows (a second Ctrl-C).
+   */
   interrupt(reason: string): void {
-    if (this.interruptedBy) return;
+    if (this.interruptedBy) {
+      if (++this.interrupts === 2) {
+        this.events.emit({ type: 'run.forced', signal: reason });
+        this.runner.reaper?.killAll();
+        this.wakeForced?.();
+      }
+      return;
+    }
+    this.interrupts = 1;
     this.interruptedBy = reason;
     this.events.emit({ type: 'run.interrupted', signal: reason });
     this.scheduler.interrupt();
@@ -225,10 +246,17 @@ export class Kernel {
       this.monitor?.stop();
       // Mailboxes become dead letters, waiting receivers get null, the KV figures at their fullest are kept.
       this.services.close();
-      await this.runner.close();
+      await boundedClose({ close: () => this.runner.close(), reaper: () => this.runner.reaper, events: this.events, boundMs: this.shutdownBoundMs(), forced: this.forced });
       process.off('uncaughtException', this.onUncaught);
     })();
     return this.shutdownP;
+  }
+
+  /** The orderly shutdown's bound: the longest kill grace of the agents in use, plus slack (ms). */
+  private shutdownBoundMs(): number {
+    let grace = 0;
+    for (const pool of this.runner.pools.values()) grace = Math.max(grace, pool.spec.kill_grace_ms);
+    return grace + SHUTDOWN_SLACK_MS;
   }
 
   report(plan: string, status: RunStatus, durationMs: number): RunReport {
@@ -245,6 +273,7 @@ export class Kernel {
       metrics: this.metrics,
       resources: this.monitor ? { samples: this.monitor.samples, decisions: this.monitor.decisions } : undefined,
       ...this.services.report(),
+      incidents: this.incidents.list,
     });
   }
 }

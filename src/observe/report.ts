@@ -10,6 +10,7 @@ import type { Acb, ProcessTable } from '../kernel-api/acb.js';
 import type { KvStats } from '../kvcache/store.js';
 import type { ConcurrencyDecision, ResourceSample } from '../monitor/resource-monitor.js';
 import type { TaskGraph, TaskRecord } from '../scheduler/task-graph.js';
+import type { Incident } from './incidents.js';
 import type { MetricsCollector, RunMetrics } from './metrics.js';
 
 export type RunStatus = 'succeeded' | 'failed' | 'interrupted';
@@ -59,6 +60,8 @@ export interface RunReport {
   context?: ContextReport;
   /** KV-cache page store stats just before shutdown and after every process ended (when used). */
   kv?: { before_shutdown: KvStats; after_shutdown: KvStats };
+  /** What happened to the kernel itself: stopped and continued, reaper stopped or lost, shutdown overdue (when any). */
+  incidents?: Incident[];
 }
 
 export function taskReport(t: TaskRecord): TaskReport {
@@ -119,6 +122,7 @@ export interface ReportParts {
   bus?: BusReport | undefined;
   context?: ContextReport | undefined;
   kv?: { before_shutdown: KvStats; after_shutdown: KvStats } | undefined;
+  incidents?: readonly Incident[] | undefined;
 }
 
 /** The run report, assembled from the kernel's parts at the end of a run. */
@@ -148,5 +152,6 @@ export function buildReport(p: ReportParts): RunReport {
     ...(p.bus ? { bus: p.bus } : {}),
     ...(p.context ? { context: p.context } : {}),
     ...(p.kv ? { kv: p.kv } : {}),
+    ...(p.incidents?.length ? { incidents: [...p.incidents] } : {}),
   };
 }

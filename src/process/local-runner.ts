@@ -13,7 +13,7 @@ import { BRAND } from '../protocol/messages.js';
 import { AgentPool } from './agent-pool.js';
 import type { AgentProcess } from './agent-process.js';
 import { QuotaSampler } from './quota-sampler.js';
-import { Reaper } from './reaper.js';
+import { Reaper, type ReaperOptions } from './reaper.js';
 
 export interface LocalRunnerOptions {
   runId: string;
@@ -32,6 +32,8 @@ export interface LocalRunnerOptions {
   ended(acb: Acb): void;
   /** Quota sampler period (ms). */
   sampleIntervalMs: number;
+  /** The reaper's run directory, events and control socket (reaper.ts). */
+  reaper?: ReaperOptions;
 }
 
 export class LocalRunner implements AttemptRunner {
@@ -60,7 +62,7 @@ export class LocalRunner implements AttemptRunner {
     let pool = this.byAgent.get(agent);
     if (!pool) {
       const spec = this.o.spec(agent);
-      const reaper = (this.reaperP ??= new Reaper(this.o.workerDir, this.o.runId));
+      const reaper = (this.reaperP ??= new Reaper(this.o.workerDir, this.o.runId, this.o.reaper));
       pool = new AgentPool(
         spec,
         {
@@ -92,6 +94,11 @@ export class LocalRunner implements AttemptRunner {
     const out: AgentProcess[] = [];
     for (const pool of this.byAgent.values()) out.push(...pool.processes());
     return out;
+  }
+
+  /** The reaper, once the first pool made it. */
+  get reaper(): Reaper | undefined {
+    return this.reaperP;
   }
 
   get reaperPid(): number | null {

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { RunReport } from '../../src/observe/report.js';
-import { cleanupTempDirs, descendants, expectAllGone, FIXTURE_AGENTS, readJson, runPids, startCli, waitFor, writePlan } from '../helpers.js';
+import { cleanupTempDirs, descendants, expectAllGone, FIXTURE_AGENTS, readEvents, readJson, runPids, startCli, waitFor, writePlan } from '../helpers.js';
 
 const started: number[] = [];
 afterEach(() => {
@@ -59,6 +59,28 @@ describe('SIGINT', () => {
     expect(report.tasks.find((t) => t.id === 'long1')!.error).toMatchObject({ kind: 'interrupted' });
     // the output of finished work is kept
     expect(report.tasks.find((t) => t.id === 'done')!.output).toMatchObject({ task: 'done' });
+    await expectAllGone([...procs, ...runPids(report)]);
+  });
+});
+
+describe('SIGHUP (terminal closed)', () => {
+  it('is handled like SIGTERM: every agent stopped, an interrupted report, events kept, exit 129', async () => {
+    const { sub, reportFile, out } = startPlan([
+      { id: 'done', agent: 'ok_agent' },
+      { id: 'long', agent: 'slow_agent', deps: ['done'], input: { ms: 60_000 } },
+    ]);
+    started.push(sub.pid!);
+    await waitFor(() => /running on slow_agent/.test(out()), 30_000, 'the long task running');
+    const procs = descendants(sub.pid!);
+    sub.kill('SIGHUP');
+    const res = await sub;
+    expect(res.exitCode, res.all).toBe(129);
+    const report = readJson<RunReport>(reportFile);
+    expect(report.status).toBe('interrupted');
+    expect(report.tasks.find((t) => t.id === 'long')!.state).toBe('skipped');
+    const types = readEvents(report.run_dir).map((e) => e.type);
+    expect(types).toContain('run.interrupted');
+    expect(types.at(-1)).toBe('run.finished');
     await expectAllGone([...procs, ...runPids(report)]);
   });
 });
