@@ -7,7 +7,7 @@ import { cleanupTempDirs, expectAllGone, FIXTURE_AGENTS, ROOT, tempDir, waitFor 
 
 afterAll(cleanupTempDirs);
 
-const listeners = (): number[] => ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'uncaughtException', 'unhandledRejection'].map((s) => process.listenerCount(s));
+const listeners = (): number[] => ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'uncaughtException', 'unhandledRejection', 'exit'].map((s) => process.listenerCount(s));
 
 describe('runPlan(): a plan run from code', () => {
   it('resolves with the report of the crash demo (an injected crash retried), leaving no process and no signal handler', async () => {
