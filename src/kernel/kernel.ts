@@ -22,6 +22,7 @@ import { ResourceMonitor } from '../monitor/resource-monitor.js';
 import { EventFileLogger } from '../observe/event-logger.js';
 import { MetricsCollector } from '../observe/metrics.js';
 import { buildReport, writeReport, type RunReport, type RunStatus } from '../observe/report.js';
+import type { RunState } from '../journal/replay.js';
 import { TraceRecorder } from '../observe/trace.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import { LocalRunner } from '../process/local-runner.js';
@@ -30,6 +31,8 @@ import { Scheduler, type NewTask } from '../scheduler/scheduler.js';
 import { registerTaskSyscalls } from '../scheduler/task-syscalls.js';
 import type { KernelOptions } from './options.js';
 import { Services } from './services.js';
+import { JournalFacts } from './durable.js';
+import { closeRun, openRun, type OpenRun } from './run-journal.js';
 import { RunHandlers } from '../transpile/run-handlers.js';
 
 export type { KernelOptions } from './options.js';
@@ -68,6 +71,9 @@ export class Kernel {
   /** An uncaught error in the kernel itself; the CLI exits 70 when set. */
   fatalError: unknown;
   private runningPlan = false;
+  /** The run journal's sink (src/kernel/durable.ts): attached in run(), unless `journal: false`. */
+  readonly journal: JournalFacts;
+  private durableRun: OpenRun | undefined;
   private readonly onUncaught = (err: unknown): void => {
     if (isIpcParseError(err)) {
       // A child wrote raw bytes that are not a message. Node cannot tell us which child: count it, go on.
@@ -106,6 +112,7 @@ export class Kernel {
     mkdirSync(this.vars.WORK!, { recursive: true });
     mkdirSync(this.vars.OUT!, { recursive: true });
     const registry = opts.registry;
+    this.journal = new JournalFacts((err) => this.journalFailed(err));
     this.runner = new LocalRunner({
       runId: this.runId,
       workerDir: WORKER_DIR,
@@ -118,13 +125,15 @@ export class Kernel {
       ended: (acb) => this.services.processEnded(acb),
       sampleIntervalMs: opts.sampleIntervalMs ?? DEFAULTS.sampleMs,
     });
-    this.scheduler = new Scheduler({ ...this.policy(), runner: this.runner, ...(opts.facts ? { facts: opts.facts } : {}) }, this.events, {
+    this.scheduler = new Scheduler({ ...this.policy(), runner: this.runner, facts: opts.facts ?? this.journal }, this.events, {
+      runId: this.runId,
+      onFactsFailed: (err) => this.journalFailed(err),
       concurrency: opts.concurrency ?? DEFAULTS.concurrency,
       injections: opts.injections ?? [],
       taskInjections: opts.taskInjections,
       maxDynamicTasks: opts.maxDynamicTasks ?? DEFAULTS.maxDynamicTasks,
     });
-    this.services = new Services({ registry, events: this.events, table: this.table, graph: this.scheduler.graph, kv: opts.kv, syscalls: this.syscalls });
+    this.services = new Services({ registry, events: this.events, table: this.table, graph: this.scheduler.graph, kv: opts.kv, syscalls: this.syscalls, journal: this.journal });
     registerTaskSyscalls(this.syscalls, this.scheduler, this.events);
     const llmConfig = opts.llm === undefined ? llmConfigFromEnv() : undefined;
     registerLlmSyscall(this.syscalls, opts.llm === undefined ? (llmConfig ? new OpenAiChat(llmConfig) : undefined) : (opts.llm ?? undefined), this.events);
@@ -181,15 +190,23 @@ export class Kernel {
     this.events.emit({ type: 'run.started', run_id: this.runId, plan: plan.name, tasks: plan.tasks.length, agents: [...new Set(plan.tasks.map((t) => t.agent))], run_dir: this.runDir });
     const t0 = performance.now();
     this.runningPlan = true;
-    await this.start(plan.tasks.map((t) => t.agent));
-    if (!this.interruptedBy) this.scheduler.addPlan(plan.tasks);
+    // The lock and the header (or, resuming, the run.resumed fact) are durable before any task starts.
+    if (this.opts.journal !== false) this.durableRun = await openRun(this, plan, this.opts);
+    const resumed = this.durableRun?.resumed;
+    await this.start((resumed ? plan.tasks.filter((t) => resumed.pending.has(t.id)) : plan.tasks).map((t) => t.agent));
+    if (!this.interruptedBy) {
+      if (resumed) this.scheduler.restore(resumed.tasks);
+      else this.scheduler.addPlan(plan.tasks);
+    }
     await Promise.race([this.scheduler.done, this.interrupted]);
     if (this.interruptedBy) this.scheduler.settleInterrupted(this.events.now());
     await this.shutdown();
     const status: RunStatus = this.interruptedBy ? 'interrupted' : [...this.scheduler.graph.tasks.values()].every((t) => t.state === 'succeeded' || t.cancelled) ? 'succeeded' : 'failed';
     const duration = Math.round(performance.now() - t0);
+    // The report's tasks, resumes and start come from the journal: the record of the whole run.
+    const state = this.durableRun ? await closeRun(this, this.durableRun, status, duration) : undefined;
     this.events.emit({ type: 'run.finished', run_id: this.runId, status, duration_ms: duration });
-    const report = this.report(plan.name, status, duration);
+    const report = this.report(plan.name, status, duration, state);
     writeReport(join(this.runDir, 'report.json'), report);
     if (reportFile) writeReport(reportFile, report);
     this.logger?.close();
@@ -209,6 +226,7 @@ export class Kernel {
   interrupt(reason: string): void {
     if (this.interruptedBy) return;
     this.interruptedBy = reason;
+    this.journal.append({ type: 'run.interrupted', at: Date.now(), by_pid: process.pid, signal: reason });
     this.events.emit({ type: 'run.interrupted', signal: reason });
     this.scheduler.interrupt();
     this.wakeInterrupt?.();
@@ -231,8 +249,15 @@ export class Kernel {
     return this.shutdownP;
   }
 
-  report(plan: string, status: RunStatus, durationMs: number): RunReport {
+  /** The journal cannot keep the run's record (E_JOURNAL_IO): stop, exit 70 - never go on with a hole. */
+  private journalFailed(err: unknown): void {
+    this.fatalError ??= err;
+    this.interrupt('journal');
+  }
+
+  report(plan: string, status: RunStatus, durationMs: number, journal?: RunState): RunReport {
     return buildReport({
+      journal,
       runId: this.runId,
       runDir: this.runDir,
       plan,
