@@ -193,10 +193,12 @@ export class Kernel {
     // The lock and the header (or, resuming, the run.resumed fact) are durable before any task starts.
     if (this.opts.journal !== false) this.durableRun = await openRun(this, plan, this.opts);
     const resumed = this.durableRun?.resumed;
-    await this.start((resumed ? plan.tasks.filter((t) => resumed.pending.has(t.id)) : plan.tasks).map((t) => t.agent));
+    await this.start((resumed ? plan.tasks.filter((t) => !resumed.final.has(t.id)) : plan.tasks).map((t) => t.agent));
     if (!this.interruptedBy) {
       if (resumed) this.scheduler.restore(resumed.tasks);
-      else this.scheduler.addPlan(plan.tasks);
+      // Resuming, plan tasks the journal never got (killed right after the header) are added now.
+      const added = resumed ? plan.tasks.filter((t) => !this.scheduler.graph.get(t.id)) : plan.tasks;
+      if (added.length > 0 || !resumed) this.scheduler.addPlan(added);
     }
     await Promise.race([this.scheduler.done, this.interrupted]);
     if (this.interruptedBy) this.scheduler.settleInterrupted(this.events.now());

@@ -30,8 +30,8 @@ export interface JournalHost {
 export interface OpenRun {
   journal: Journal;
   lock: RunLock;
-  /** Set when resuming: the tasks to restore and the ids of those that run (again). */
-  resumed?: { tasks: RestoredTask[]; pending: Set<string> } | undefined;
+  /** Set when resuming: the tasks to restore and the ids of those final for their own reasons (never run again). */
+  resumed?: { tasks: RestoredTask[]; final: Set<string> } | undefined;
 }
 
 /**
@@ -64,7 +64,7 @@ async function resumeRun(k: JournalHost, r: ResumeSetup): Promise<OpenRun> {
   const state = replay([...r.facts, { seq, ts_ms: at, type: 'run.resumed', at, by_pid: process.pid }]);
   if (state.memory.size > 0 || state.tokens.size > 0) k.services.context.restore(state.memory, state.tokens);
   const tasks = [...state.tasks.values()].map(restoredTask);
-  return { journal: r.journal, lock: r.lock, resumed: { tasks, pending: new Set(tasks.filter((t) => t.status === 'pending').map((t) => t.id)) } };
+  return { journal: r.journal, lock: r.lock, resumed: { tasks, final: new Set(tasks.filter((t) => t.status !== 'pending').map((t) => t.id)) } };
 }
 
 function restoredTask(t: ReplayTask): RestoredTask {

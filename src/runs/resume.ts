@@ -77,7 +77,8 @@ export function prepareResume(o: ResumeOptions): PreparedResume {
     const state = replay(facts);
     const header = state.header;
     const verdict = completeness(state);
-    if (verdict.complete) {
+    // Complete without `run.finished`: the kernel died after the last task but before the report - resuming writes it.
+    if (verdict.complete && state.finished !== null) {
       throw new InputError('E_RUN_COMPLETE', `${runDir}: the run is complete: every task is final for its own reasons (${verdict.final.length} task(s); status ${state.finished?.status ?? 'unknown'}). Nothing to resume. Fix: start a new run with agentos run.`, { file: runDir });
     }
     const registry = loadAgents(o.agents.length > 0 ? o.agents : agentDirsOf(header.agents));
@@ -86,9 +87,12 @@ export function prepareResume(o: ResumeOptions): PreparedResume {
       throw new InputError('E_RUN_CHANGED', `${runDir}: changed since the run started: ${changed.join('; ')}. A resumed run must run the code it started with. Fix: restore those files, or pass --allow-changed to go on with the new ones.`, { file: runDir });
     }
     const goal = (header.options.repair ?? {}) as GoalKernelRecord;
+    // The plan as it started (its tasks that never reached the journal are added on resume), then the journal's dynamic tasks.
+    const started = startedPlan(header);
+    const inPlan = new Set(started.tasks.map((t) => t.id));
     const plan: Plan = {
-      name: planName(header),
-      tasks: [...state.tasks.values()].map((t) => ({ id: t.id, agent: t.agent, deps: t.deps, input: t.input })),
+      name: started.name,
+      tasks: [...started.tasks, ...[...state.tasks.values()].filter((t) => !inPlan.has(t.id)).map((t) => ({ id: t.id, agent: t.agent, deps: t.deps, input: t.input }))],
     } as Plan;
     const j = journal;
     return {
@@ -149,14 +153,19 @@ export function changedSince(header: RunHeader, registry: AgentRegistry): string
   return out;
 }
 
-function planName(h: RunHeader): string {
+/** The plan the run started with, from the header's copy of its text (YAML or a goal run's JSON). */
+function startedPlan(h: RunHeader): { name: string; tasks: Plan['tasks'] } {
+  const p = parsePlanText(h.plan.text);
+  const tasks = Array.isArray(p?.tasks) ? (p.tasks as Array<{ id: string; agent: string; deps?: string[]; input?: unknown }>).map((t) => ({ id: t.id, agent: t.agent, deps: t.deps ?? [], input: t.input })) : [];
+  return { name: typeof p?.name === 'string' ? p.name : (h.plan.path ?? 'plan'), tasks: tasks as Plan['tasks'] };
+}
+
+function parsePlanText(text: string): { name?: unknown; tasks?: unknown } | null {
   try {
-    const p = parseYaml(h.plan.text) as { name?: unknown } | null;
-    if (typeof p?.name === 'string') return p.name;
+    return parseYaml(text) as { name?: unknown; tasks?: unknown } | null;
   } catch {
-    // a plan file that no longer parses still resumes: its tasks come from the journal
+    return null; // unreadable: its tasks come from the journal alone
   }
-  return h.plan.path ?? 'plan';
 }
 
 /** Refusals from the journal library are bad input for the command (exit 2). */

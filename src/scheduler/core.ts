@@ -83,11 +83,12 @@ export class SchedulerCore {
   }
 
   /**
-   * A successful attempt: its facts first; the state (the attempt is over, its slot free) at once; the
-   * dependents, the waiters and the run's end only once the facts are durable. The process and the
-   * global slot are already given back: nothing idles for the fsync.
+   * A successful attempt: its facts first; the state at once; the dependents, the waiters and the run's
+   * end only once the facts are durable. Returns that wait (undefined: nothing to wait for): the caller
+   * holds the attempt's global slot until then - an attempt is in flight until its result is durable, so
+   * a kill loses at most `concurrency` results - while its process is already free for other work.
    */
-  succeed(rec: TaskRecord, agent: string, attempt: number, pid: number, output: unknown): void {
+  succeed(rec: TaskRecord, agent: string, attempt: number, pid: number, output: unknown): Promise<void> | undefined {
     this.facts.record({ type: 'attempt.outcome', task: rec.id, attempt, agent, pid, ok: true });
     this.facts.record({ type: 'task.succeeded', task: rec.id, attempt, agent, output });
     rec.output = output;
@@ -100,8 +101,11 @@ export class SchedulerCore {
       this.onTerminal(rec);
     };
     const durable = this.facts.durable?.();
-    if (!durable) apply();
-    else durable.then(apply, (err: unknown) => this.factsFailed(err));
+    if (!durable) {
+      apply();
+      return undefined;
+    }
+    return durable.then(apply, (err: unknown) => this.factsFailed(err));
   }
 
   /** Resolves once every fact recorded so far is durable; undefined when nothing waits (acknowledge at once). */
@@ -223,7 +227,7 @@ export class SchedulerCore {
     if (this.interrupted || rec.cancelled) return false;
     if (outcome.ok) {
       if (spec.token_budget !== undefined) await this.policy.settled?.(spec.name, rec.id, lease.place, outcome.output);
-      this.succeed(rec, spec.name, attempt, lease.place.pid, outcome.output);
+      await this.succeed(rec, spec.name, attempt, lease.place.pid, outcome.output);
       return true;
     }
     this.recordFailure(rec, spec.name, attempt, lease.place.pid, outcome);
