@@ -62,6 +62,10 @@ export const ERROR_CODES = [
   'E_JOURNAL_CORRUPT',
   'E_JOURNAL_IO',
   'E_RUN_LOCKED',
+  /** agentos resume: the plan or an agent's files changed since the run started (content hash). */
+  'E_RUN_CHANGED',
+  /** agentos resume: every task is final for its own reasons; nothing to resume. */
+  'E_RUN_COMPLETE',
   // cluster mode (docs/cluster.md): Redis unreachable, refused or holding a bad record; a run's coordinator
   // lease held by a live coordinator; a lease lost to a newer coordinator (fenced)
   'E_CLUSTER',

@@ -17,12 +17,14 @@ import { EXIT, runCommand, type Io } from './run-command.js';
 import { parseRunOptions, RUN_USAGE } from './run-options.js';
 import { parseStressOptions, STRESS_USAGE } from '../stress/options.js';
 import { stressCommand } from './stress-command.js';
+import { parseResumeOptions, RESUME_USAGE, resumeCommand } from './resume-command.js';
 
 const USAGE = `agentos — run multi-agent work as real processes
 
 usage:
   agentos run <plan.yaml> [options]   run a plan (agentos run --help for options)
   agentos run --goal "TEXT"           plan a goal (repair, scan, report) and run it
+  agentos resume <run-dir | run-id>   continue a stopped or killed run from its journal
   agentos repair <repo> [options]     find and fix a bug that makes the repo's tests fail
   agentos stress --agents N --tasks M  N agent processes, M tasks, faults injected (agentos stress --help)
   agentos demo                        the repair demo on a copy of examples/buggy_math
@@ -37,6 +39,8 @@ usage:
   agentos --version
 
 ${RUN_USAGE}
+
+${RESUME_USAGE}
 
 ${REPAIR_USAGE}
 
@@ -65,6 +69,12 @@ async function main(argv: string[]): Promise<number> {
       }
       if (rest.some((a) => a === '--goal' || a.startsWith('--goal='))) return (await runGoal(parseGoalOptions(rest), io)).code;
       return (await runCommand(parseRunOptions(rest), io)).code;
+    case 'resume':
+      if (rest.includes('--help') || rest.includes('-h')) {
+        io.out(RESUME_USAGE);
+        return EXIT.ok;
+      }
+      return (await resumeCommand(parseResumeOptions(rest), io)).code;
     case 'stress':
       if (rest.includes('--help') || rest.includes('-h')) {
         io.out(STRESS_USAGE);

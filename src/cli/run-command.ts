@@ -43,7 +43,8 @@ export async function runCommand(opts: RunOptions & { kv?: KvStoreOptions }, io:
   let report: RunReport;
   let fatal: unknown;
   try {
-    const run = await host.start(plan, opts.injections, opts.report);
+    // The journal's header keeps the plan file (its hash refuses a resume after a change) and --inject.
+    const run = await host.start(plan, opts.injections, opts.report, { journal: { planFile: resolve(opts.plan), options: { injections: opts.injections } } });
     const early = signals.signalled();
     if (early) run.kernel.interrupt(early); // signalled while the kernel was being set up
     report = await run.done;

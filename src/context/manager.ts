@@ -15,6 +15,16 @@ export interface ContextHost {
   depOutputs(task: string): Record<string, unknown>;
   /** `context_tokens` and `token_budget` of an agent. */
   agent(name: string): { context_tokens: number; token_budget?: number | undefined } | undefined;
+  /** Where shared-memory writes and token charges are recorded (the run journal); none: not recorded. */
+  facts?: ContextFacts;
+}
+
+/** The context manager's facts (a durable run journals them: docs/durability.md). */
+export interface ContextFacts {
+  /** A shared-memory write (`deleted`: a delete); resolves once it is durable, undefined when it is already. */
+  memory(key: string, value: unknown, deleted: boolean, writer: Writer): Promise<void> | undefined;
+  /** Tokens charged to an agent (not awaited: a lost charge costs at most a task's tokens on resume). */
+  tokens(agent: string, task: string, tokens: number): void;
 }
 
 export interface ContextRequest {
@@ -72,10 +82,33 @@ export class ContextManager {
     return this.tok;
   }
 
-  /** Write to the blackboard, stamped with the calling process and task. */
-  write(caller: { acb: Acb; taskId: string }, key: string, value: unknown, bytes = 0): { version: number } {
+  /**
+   * Write to the blackboard, stamped with the calling process and task. With a journal the answer waits
+   * until the write is durable: a writer told "written" never loses it to a kernel's death.
+   * Throws MemoryError E_MEMORY_FULL.
+   */
+  write(caller: { acb: Acb; taskId: string }, key: string, value: unknown, bytes = 0): { version: number } | Promise<{ version: number }> {
     const writer: Writer = { agent: caller.acb.agent, instance: caller.acb.instance, task: caller.taskId };
-    return { version: this.board.set(key, value, writer, this.host.events.now(), bytes).version };
+    const version = this.board.set(key, value, writer, this.host.events.now(), bytes).version;
+    const durable = this.host.facts?.memory(key, value, false, writer);
+    return durable ? durable.then(() => ({ version })) : { version };
+  }
+
+  /** Delete a blackboard key (recorded like a write). Resolves `{deleted}` once durable. */
+  remove(caller: { acb: Acb; taskId: string }, key: string): { deleted: boolean } | Promise<{ deleted: boolean }> {
+    const deleted = this.board.delete(key);
+    const durable = deleted ? this.host.facts?.memory(key, null, true, { agent: caller.acb.agent, instance: caller.acb.instance, task: caller.taskId }) : undefined;
+    return durable ? durable.then(() => ({ deleted })) : { deleted };
+  }
+
+  /**
+   * A resumed run: shared memory and the token ledger as the journal left them (values by key with their
+   * writer; tokens per agent), so budgets and context go on where they were.
+   */
+  restore(memory: ReadonlyMap<string, { value: unknown; writer: Writer }>, tokens: ReadonlyMap<string, number>): void {
+    const t = this.host.events.now();
+    for (const [key, m] of memory) this.board.set(key, m.value, m.writer, t, Buffer.byteLength(JSON.stringify(m.value ?? null)));
+    for (const [agent, n] of tokens) this.used.set(agent, n);
   }
 
   /** The context for the calling task, within its agent's budget; charges the tokens to the agent. */
@@ -118,6 +151,7 @@ export class ContextManager {
 
   charge(acb: Acb, task: string, tokens: number): void {
     chargeTokens(acb, tokens);
+    this.host.facts?.tokens(acb.agent, task, tokens);
     const total = (this.used.get(acb.agent) ?? 0) + tokens;
     this.used.set(acb.agent, total);
     const budget = this.host.agent(acb.agent)?.token_budget;

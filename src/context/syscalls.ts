@@ -23,7 +23,7 @@ export function registerContextSyscalls(table: SyscallTable, cm: () => ContextMa
     const bytes = checkSize('memory.set', a.value);
     return cm().write(c, a.key, a.value ?? null, bytes);
   });
-  table.register('memory.delete', (_c, a) => ({ deleted: cm().board.delete(a.key) }));
+  table.register('memory.delete', (c, a) => cm().remove(c, a.key));
   table.register('memory.list', (_c, a) => cm().board.list(a.prefix).map((e) => ({ key: e.key, version: e.version, writer: e.writer })));
   table.register('memory.local.get', (c, a) => cm().local.get(c.taskId, a.key) ?? null);
   table.register('memory.local.set', (c, a) => {

@@ -29,6 +29,11 @@ export interface AttemptPlace {
 /** One attempt, as the scheduler hands it to a lease. */
 export interface AttemptSpec {
   taskId: string;
+  /**
+   * The task's idempotency key (`<run id>:<task id>`): the same across attempts and resumes, so a handler
+   * with side effects can tell a repeat (the child's `ctx.task.key`).
+   */
+  key: string;
   /** The task's attempt number, 1-based, across fallbacks. */
   attempt: number;
   input: unknown;

@@ -23,6 +23,7 @@ import { EventFileLogger } from '../observe/event-logger.js';
 import { IncidentLog } from '../observe/incidents.js';
 import { MetricsCollector } from '../observe/metrics.js';
 import { buildReport, writeReport, type RunReport, type RunStatus } from '../observe/report.js';
+import type { RunState } from '../journal/replay.js';
 import { TraceRecorder } from '../observe/trace.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import { LocalRunner } from '../process/local-runner.js';
@@ -32,6 +33,8 @@ import { registerTaskSyscalls } from '../scheduler/task-syscalls.js';
 import type { KernelOptions } from './options.js';
 import { Services } from './services.js';
 import { boundedClose, SHUTDOWN_SLACK_MS } from './shutdown.js';
+import { JournalFacts } from './durable.js';
+import { closeRun, openRun, type OpenRun } from './run-journal.js';
 import { RunHandlers } from '../transpile/run-handlers.js';
 
 export type { KernelOptions } from './options.js';
@@ -76,6 +79,9 @@ export class Kernel {
   /** An uncaught error in the kernel itself; the CLI exits 70 when set. */
   fatalError: unknown;
   private runningPlan = false;
+  /** The run journal's sink (src/kernel/durable.ts): attached in run(), unless `journal: false`. */
+  readonly journal: JournalFacts;
+  private durableRun: OpenRun | undefined;
   private readonly onUncaught = (err: unknown): void => {
     if (isIpcParseError(err)) {
       // A child wrote raw bytes that are not a message. Node cannot tell us which child: count it, go on.
@@ -115,6 +121,7 @@ export class Kernel {
     mkdirSync(this.vars.WORK!, { recursive: true });
     mkdirSync(this.vars.OUT!, { recursive: true });
     const registry = opts.registry;
+    this.journal = new JournalFacts((err) => this.journalFailed(err));
     this.runner = new LocalRunner({
       runId: this.runId,
       workerDir: WORKER_DIR,
@@ -128,13 +135,15 @@ export class Kernel {
       sampleIntervalMs: opts.sampleIntervalMs ?? DEFAULTS.sampleMs,
       reaper: { runDir: this.runDir, events: this.events, socket: () => this.controlSocket },
     });
-    this.scheduler = new Scheduler({ ...this.policy(), runner: this.runner, ...(opts.facts ? { facts: opts.facts } : {}) }, this.events, {
+    this.scheduler = new Scheduler({ ...this.policy(), runner: this.runner, facts: opts.facts ?? this.journal }, this.events, {
+      runId: this.runId,
+      onFactsFailed: (err) => this.journalFailed(err),
       concurrency: opts.concurrency ?? DEFAULTS.concurrency,
       injections: opts.injections ?? [],
       taskInjections: opts.taskInjections,
       maxDynamicTasks: opts.maxDynamicTasks ?? DEFAULTS.maxDynamicTasks,
     });
-    this.services = new Services({ registry, events: this.events, table: this.table, graph: this.scheduler.graph, kv: opts.kv, syscalls: this.syscalls });
+    this.services = new Services({ registry, events: this.events, table: this.table, graph: this.scheduler.graph, kv: opts.kv, syscalls: this.syscalls, journal: this.journal });
     registerTaskSyscalls(this.syscalls, this.scheduler, this.events);
     const llmConfig = opts.llm === undefined ? llmConfigFromEnv() : undefined;
     registerLlmSyscall(this.syscalls, opts.llm === undefined ? (llmConfig ? new OpenAiChat(llmConfig) : undefined) : (opts.llm ?? undefined), this.events);
@@ -191,15 +200,25 @@ export class Kernel {
     this.events.emit({ type: 'run.started', run_id: this.runId, plan: plan.name, tasks: plan.tasks.length, agents: [...new Set(plan.tasks.map((t) => t.agent))], run_dir: this.runDir });
     const t0 = performance.now();
     this.runningPlan = true;
-    await this.start(plan.tasks.map((t) => t.agent));
-    if (!this.interruptedBy) this.scheduler.addPlan(plan.tasks);
+    // The lock and the header (or, resuming, the run.resumed fact) are durable before any task starts.
+    if (this.opts.journal !== false) this.durableRun = await openRun(this, plan, this.opts);
+    const resumed = this.durableRun?.resumed;
+    await this.start((resumed ? plan.tasks.filter((t) => !resumed.final.has(t.id)) : plan.tasks).map((t) => t.agent));
+    if (!this.interruptedBy) {
+      if (resumed) this.scheduler.restore(resumed.tasks);
+      // Resuming, plan tasks the journal never got (killed right after the header) are added now.
+      const added = resumed ? plan.tasks.filter((t) => !this.scheduler.graph.get(t.id)) : plan.tasks;
+      if (added.length > 0 || !resumed) this.scheduler.addPlan(added);
+    }
     await Promise.race([this.scheduler.done, this.interrupted]);
     if (this.interruptedBy) this.scheduler.settleInterrupted(this.events.now());
     await this.shutdown();
     const status: RunStatus = this.interruptedBy ? 'interrupted' : [...this.scheduler.graph.tasks.values()].every((t) => t.state === 'succeeded' || t.cancelled) ? 'succeeded' : 'failed';
     const duration = Math.round(performance.now() - t0);
+    // The report's tasks, resumes and start come from the journal: the record of the whole run.
+    const state = this.durableRun ? await closeRun(this, this.durableRun, status, duration) : undefined;
     this.events.emit({ type: 'run.finished', run_id: this.runId, status, duration_ms: duration });
-    const report = this.report(plan.name, status, duration);
+    const report = this.report(plan.name, status, duration, state);
     writeReport(join(this.runDir, 'report.json'), report);
     if (reportFile) writeReport(reportFile, report);
     this.logger?.close();
@@ -230,6 +249,7 @@ export class Kernel {
     }
     this.interrupts = 1;
     this.interruptedBy = reason;
+    this.journal.append({ type: 'run.interrupted', at: Date.now(), by_pid: process.pid, signal: reason });
     this.events.emit({ type: 'run.interrupted', signal: reason });
     this.scheduler.interrupt();
     this.wakeInterrupt?.();
@@ -259,8 +279,15 @@ export class Kernel {
     return grace + SHUTDOWN_SLACK_MS;
   }
 
-  report(plan: string, status: RunStatus, durationMs: number): RunReport {
+  /** The journal cannot keep the run's record (E_JOURNAL_IO): stop, exit 70 - never go on with a hole. */
+  private journalFailed(err: unknown): void {
+    this.fatalError ??= err;
+    this.interrupt('journal');
+  }
+
+  report(plan: string, status: RunStatus, durationMs: number, journal?: RunState): RunReport {
     return buildReport({
+      journal,
       runId: this.runId,
       runDir: this.runDir,
       plan,

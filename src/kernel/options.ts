@@ -1,6 +1,7 @@
 /** The kernel's options (defaults from src/config/defaults.ts). */
 import type { AgentRegistry } from '../config/registry.js';
 import type { FactSink } from '../kernel-api/scheduling.js';
+import type { JournalSetup, ResumeSetup } from './durable.js';
 import type { KvStoreOptions } from '../kvcache/store.js';
 import type { OpenAiChat } from '../llm/openai.js';
 import type { MonitorOptions } from '../monitor/resource-monitor.js';
@@ -34,6 +35,14 @@ export interface KernelOptions {
   trace?: boolean;
   /** KV-cache page store settings (block size, payload width, capacity, prefix caching). */
   kv?: KvStoreOptions;
-  /** Where the scheduler's facts go before they take effect (the durable journal). @default none */
+  /** Where the scheduler's facts go before they take effect. @default the run journal (unless `journal: false`) */
   facts?: FactSink;
+  /**
+   * The run journal (`<runDir>/journal.jsonl`, docs/durability.md): `false` keeps none (embedded use,
+   * benchmarks of the journal's cost); a JournalSetup names the plan file and the CLI options for the
+   * header. @default {} (a journal, plan kept as JSON)
+   */
+  journal?: false | JournalSetup;
+  /** Take over a run from its journal (agentos resume): the lock held, the journal open, its facts folded. */
+  resume?: ResumeSetup;
 }

@@ -14,6 +14,19 @@ import type { SyscallTable } from '../kernel-api/syscalls.js';
 import { KvPageStore, type KvStats, type KvStoreOptions } from '../kvcache/store.js';
 import { KvOwners, registerKvSyscalls } from '../kvcache/syscalls.js';
 import type { TaskGraph } from '../scheduler/task-graph.js';
+import type { FactInput } from '../journal/facts.js';
+import type { ContextFacts } from '../context/manager.js';
+
+/** The context manager's facts, appended to the run journal (a write is acknowledged once durable). */
+function contextFacts(j: NonNullable<ServicesOptions['journal']>): ContextFacts {
+  return {
+    memory: (key, value, deleted, writer) => {
+      j.append({ type: 'memory.write', key, value, deleted, writer });
+      return j.durable();
+    },
+    tokens: (agent, task, tokens) => j.append({ type: 'token.charge', agent, task, tokens }),
+  };
+}
 
 export interface ServicesOptions {
   registry: AgentRegistry;
@@ -22,6 +35,8 @@ export interface ServicesOptions {
   graph: TaskGraph;
   kv: KvStoreOptions | undefined;
   syscalls: SyscallTable;
+  /** The run journal: shared-memory writes and token charges are facts too. */
+  journal?: { append(fact: FactInput): void; durable(): Promise<void> | undefined } | undefined;
 }
 
 export class Services {
@@ -54,6 +69,7 @@ export class Services {
         return rec ? this.o.graph.depOutputs(rec) : {};
       },
       agent: (n) => this.agent(n),
+      ...(this.o.journal ? { facts: contextFacts(this.o.journal) } : {}),
     });
     return this.contextP;
   }

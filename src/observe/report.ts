@@ -11,6 +11,7 @@ import type { KvStats } from '../kvcache/store.js';
 import type { ConcurrencyDecision, ResourceSample } from '../monitor/resource-monitor.js';
 import type { TaskGraph, TaskRecord } from '../scheduler/task-graph.js';
 import type { Incident } from './incidents.js';
+import type { ReplayTask, RunState } from '../journal/replay.js';
 import type { MetricsCollector, RunMetrics } from './metrics.js';
 
 export type RunStatus = 'succeeded' | 'failed' | 'interrupted';
@@ -46,6 +47,10 @@ export interface RunReport {
   started_at: string;
   duration_ms: number;
   run_dir: string;
+  /** Kernels that took the run over from its journal (agentos resume), oldest first: `at` in epoch ms. */
+  resumed: Array<{ at: number; by_pid: number }>;
+  /** Where the task section comes from: the run journal (the whole run), or memory (a run without one). */
+  source: 'journal' | 'memory';
   /** The kernel and its reaper, for orphan checks. */
   kernel: { pid: number; reaper_pid: number | null };
   tasks: TaskReport[];
@@ -123,11 +128,39 @@ export interface ReportParts {
   context?: ContextReport | undefined;
   kv?: { before_shutdown: KvStats; after_shutdown: KvStats } | undefined;
   incidents?: readonly Incident[] | undefined;
+  /** The run's state read back from its journal: the source of the task section, start and resumes. */
+  journal?: RunState | undefined;
+}
+
+/** A task as the journal tells it; timings from this kernel's graph when it ran it (else null). */
+export function journalTaskReport(t: ReplayTask, live: TaskRecord | undefined): TaskReport {
+  const state: TaskRecord['state'] = t.status === 'running' ? 'skipped' : t.status;
+  return {
+    id: t.id,
+    agent: t.agent,
+    state,
+    attempts: t.attempts,
+    served_by: t.served_by,
+    output: t.output,
+    error: t.error as TaskRecord['error'],
+    failures: [
+      ...t.failures.map((f) => {
+        const stack = live?.failures.find((l) => l.attempt === f.attempt && l.agent === f.agent)?.stack;
+        return { attempt: f.attempt, agent: f.agent, kind: f.kind, message: f.message, pid: f.pid, ...(stack ? { stack } : {}) };
+      }),
+      // A token_quota refusal is not an attempt (no process ran), so it is no journal fact: from memory.
+      ...(live?.failures.filter((f) => f.kind === 'token_quota').map((f) => ({ attempt: f.attempt, agent: f.agent, kind: f.kind, message: f.message, pid: f.pid })) ?? []),
+    ],
+    duration_ms: live && live.startedAt !== null && live.endedAt !== null ? Math.round(live.endedAt - live.startedAt) : null,
+    deps: t.deps,
+    dynamic: t.dynamic,
+  };
 }
 
 /** The run report, assembled from the kernel's parts at the end of a run. */
 export function buildReport(p: ReportParts): RunReport {
-  const tasks = [...p.graph.tasks.values()];
+  const j = p.journal;
+  const tasks: TaskReport[] = j ? [...j.tasks.values()].map((t) => journalTaskReport(t, p.graph.get(t.id))) : [...p.graph.tasks.values()].map(taskReport);
   const count = (s: string): number => tasks.filter((t) => t.state === s).length;
   const pools = [...p.runner.pools];
   const restarts = new Map(pools.map(([n, pool]) => [n, pool.restartCount]));
@@ -137,11 +170,13 @@ export function buildReport(p: ReportParts): RunReport {
     run_id: p.runId,
     plan: p.plan,
     status: p.status,
-    started_at: p.startedAt.toISOString(),
+    started_at: (j ? new Date(j.header.ts_ms) : p.startedAt).toISOString(),
     duration_ms: p.durationMs,
     run_dir: p.runDir,
+    resumed: j ? j.resumed.map((r) => ({ ...r })) : [],
+    source: j ? 'journal' : 'memory',
     kernel: { pid: process.pid, reaper_pid: p.runner.reaperPid },
-    tasks: tasks.map(taskReport),
+    tasks,
     agents: agentReports(p.table.all(), restarts, tokens, open),
     processes: p.table.all().map((a) => ({ ...a })),
     resources: p.resources,

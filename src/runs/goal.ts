@@ -93,6 +93,15 @@ export function prepareGoalRun(o: GoalSetup): PreparedGoalRun {
     // At least 2 attempts at once (a search task parked in ctx.wait lends its slot to its candidates).
     monitor: { min: DEFAULTS.goalMinConcurrency, max: Math.max(DEFAULTS.goalMinConcurrency, o.concurrency), intervalMs: DEFAULTS.goalMonitorIntervalMs },
   };
+  // The journal's header keeps what a resume needs to go on like this kernel (runs/resume.ts reads it back).
+  kernel.journal = {
+    options: {
+      injections: o.injections,
+      goal: o.goal,
+      repair: { kind: kind ?? null, repo, workRepo: workRepo ?? null, testCmd, maxCandidates: o.maxCandidates, sandboxVars: kernel.sandboxVars, monitor: kernel.monitor },
+      out,
+    },
+  };
   const plan: Plan = {
     name: `goal:${kind ?? 'unknown'}`,
     description: o.goal,

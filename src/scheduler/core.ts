@@ -30,6 +30,8 @@ export class SchedulerCore {
   protected readonly sleepers = new Set<() => void>();
   protected readonly finished = new FinishWaiters();
   protected baseConcurrency: number;
+  /** Why the fact sink failed (the run stops), or undefined. */
+  factError: unknown;
   /** Attempts blocked in task.wait; each lends its global slot (see park()). */
   protected parked = 0;
   private doneResolve: (() => void) | undefined;
@@ -80,14 +82,42 @@ export class SchedulerCore {
     if (inject) this.events.emit({ type: 'fault.injected', task: rec.id, agent, attempt, fault: inject });
   }
 
-  succeed(rec: TaskRecord, agent: string, attempt: number, pid: number, output: unknown): void {
+  /**
+   * A successful attempt: its facts first; the state at once; the dependents, the waiters and the run's
+   * end only once the facts are durable. Returns that wait (undefined: nothing to wait for): the caller
+   * holds the attempt's global slot until then - an attempt is in flight until its result is durable, so
+   * a kill loses at most `concurrency` results - while its process is already free for other work.
+   */
+  succeed(rec: TaskRecord, agent: string, attempt: number, pid: number, output: unknown): Promise<void> | undefined {
     this.facts.record({ type: 'attempt.outcome', task: rec.id, attempt, agent, pid, ok: true });
-    this.facts.record({ type: 'task.succeeded', task: rec.id, agent, output });
+    this.facts.record({ type: 'task.succeeded', task: rec.id, attempt, agent, output });
     rec.output = output;
     rec.served_by = agent;
     rec.error = null;
+    rec.committing = true;
     this.setState(rec, 'succeeded', { agent, attempt, pid });
-    this.onTerminal(rec);
+    const apply = (): void => {
+      rec.committing = false;
+      this.onTerminal(rec);
+    };
+    const durable = this.facts.durable?.();
+    if (!durable) {
+      apply();
+      return undefined;
+    }
+    return durable.then(apply, (err: unknown) => this.factsFailed(err));
+  }
+
+  /** Resolves once every fact recorded so far is durable; undefined when nothing waits (acknowledge at once). */
+  factsDurable(): Promise<void> | undefined {
+    return this.facts.durable?.();
+  }
+
+  /** The fact sink cannot keep the run's record: stop the run (the kernel reports it as fatal). */
+  protected factsFailed(err: unknown): void {
+    if (this.factError !== undefined) return;
+    this.factError = err;
+    this.opts.onFactsFailed?.(err);
   }
 
   recordFailure(rec: TaskRecord, agent: string, attempt: number, pid: number, o: Extract<AttemptOutcome, { ok: false }>): void {
@@ -124,7 +154,9 @@ export class SchedulerCore {
     for (let c = 0; c < chain.length; c++) {
       const spec = chain[c]!;
       if (c > 0) this.events.emit({ type: 'task.fallback', task: rec.id, from: chain[c - 1]!.name, to: spec.name });
-      for (let agentAttempt = 1; agentAttempt <= spec.retry.max_attempts; agentAttempt++) {
+      // A resumed task keeps the attempts it already spent on this agent (interrupted ones are not counted).
+      const spent = rec.counted[spec.name] ?? 0;
+      for (let agentAttempt = spent + 1; agentAttempt <= spec.retry.max_attempts; agentAttempt++) {
         if (agentAttempt > 1) {
           const delay = retryDelay(spec.retry, agentAttempt - 1);
           this.events.emit({ type: 'task.retry', task: rec.id, agent: spec.name, attempt: rec.attempts + 1, delay_ms: delay });
@@ -177,6 +209,7 @@ export class SchedulerCore {
       outcome = await lease.run(
         {
           taskId: rec.id,
+          key: this.opts.runId === undefined ? rec.id : `${this.opts.runId}:${rec.id}`,
           attempt,
           input: rec.input,
           deps: this.graph.depOutputs(rec),
@@ -194,10 +227,11 @@ export class SchedulerCore {
     if (this.interrupted || rec.cancelled) return false;
     if (outcome.ok) {
       if (spec.token_budget !== undefined) await this.policy.settled?.(spec.name, rec.id, lease.place, outcome.output);
-      this.succeed(rec, spec.name, attempt, lease.place.pid, outcome.output);
+      await this.succeed(rec, spec.name, attempt, lease.place.pid, outcome.output);
       return true;
     }
     this.recordFailure(rec, spec.name, attempt, lease.place.pid, outcome);
+    rec.counted[spec.name] = (rec.counted[spec.name] ?? 0) + 1;
     return false;
   }
 
@@ -218,17 +252,17 @@ export class SchedulerCore {
     this.events.emit({ type: 'task.state', task: rec.id, state: to, ...extra });
   }
 
-  private makeReady(rec: TaskRecord): void {
+  protected makeReady(rec: TaskRecord): void {
     this.setState(rec, 'ready');
     void this.executeTask(rec);
   }
 
   /** Skip a task blocked by `cause`; its own dependents are the caller's (onTerminal walks them iteratively). */
-  private skip(rec: TaskRecord, cause: TaskRecord): void {
+  protected skip(rec: TaskRecord, cause: TaskRecord): void {
     if (isTerminal(rec.state)) return;
     rec.error = null;
     const reason = `dependency ${cause.id} ${cause.state}`;
-    this.facts.record({ type: 'task.skipped', task: rec.id, reason, cancelled: false });
+    this.facts.record({ type: 'task.skipped', task: rec.id, reason, kind: 'dependency', cause: cause.id });
     this.setState(rec, 'skipped', { reason });
     this.finished.wake(rec);
     this.finished.notify(rec);

@@ -8,17 +8,14 @@
  */
 import { AgentOSError } from '../errors.js';
 import { SchedulerCore } from './core.js';
-import { isTerminal, type TaskRecord } from './task-graph.js';
-import type { NewTask } from './types.js';
+import { isTerminal, type AttemptFailure, type TaskError, type TaskRecord } from './task-graph.js';
+import type { NewTask, RestoredTask } from './types.js';
 
 export type { Injection, TaskInjection } from './injections.js';
-export type { NewTask, SchedulerHost, SchedulerOptions } from './types.js';
+export type { NewTask, RestoredTask, SchedulerHost, SchedulerOptions } from './types.js';
 
 export class Scheduler extends SchedulerCore {
   private dynamicAdded = 0;
-
-
-
 
   /**
    * Add one task while the run goes on. Throws AgentOSError (nothing changes) on bad input: E_USAGE
@@ -48,7 +45,7 @@ export class Scheduler extends SchedulerCore {
     if (!rec || isTerminal(rec.state)) return false;
     rec.cancelled = true;
     rec.error = { kind: 'cancelled', message: reason };
-    this.facts.record({ type: 'task.skipped', task: id, reason: `cancelled: ${reason}`, cancelled: true });
+    this.facts.record({ type: 'task.skipped', task: id, reason: `cancelled: ${reason}`, kind: 'cancelled', cause: null });
     this.setState(rec, 'skipped', { reason: `cancelled: ${reason}` });
     this.onTerminal(rec);
     this.leases.get(id)?.cancel();
@@ -99,7 +96,7 @@ export class Scheduler extends SchedulerCore {
     for (const rec of this.graph.tasks.values()) {
       if (isTerminal(rec.state)) continue;
       rec.error = { kind: 'interrupted', message: 'the run was interrupted before this task finished' };
-      this.facts.record({ type: 'task.skipped', task: rec.id, reason: 'interrupted', cancelled: false });
+      this.facts.record({ type: 'task.skipped', task: rec.id, reason: 'interrupted', kind: 'interrupted', cause: null });
       this.setState(rec, 'skipped', { reason: 'interrupted' }, now);
       this.finished.wake(rec);
     }
@@ -110,24 +107,48 @@ export class Scheduler extends SchedulerCore {
   whenFinished(id: string): Promise<TaskRecord> {
     const rec = this.graph.get(id);
     if (!rec) return Promise.reject(new AgentOSError('E_UNKNOWN_DEPENDENCY', `no task '${id}'`));
-    if (isTerminal(rec.state)) return Promise.resolve(rec);
+    // A success not yet durable is not announced: the waiter is woken by onTerminal once it is.
+    if (isTerminal(rec.state) && !rec.committing) return Promise.resolve(rec);
     return this.finished.wait(id);
   }
 
-  // ---- Dispatch: called by attempts.ts --------------------------------------------------------
-
-
-
-
-
-
-
-
-  // ---- internals ------------------------------------------------------------------------------
-
-
-
-
-
-
+  /**
+   * A resumed run: put back the tasks a journal holds, in the order they were added (a task's deps come
+   * before it). Final tasks keep their state and output and never run again; pending ones run once their
+   * dependencies have succeeded. Records no `task.added` fact: they are in the journal already.
+   */
+  restore(tasks: Iterable<RestoredTask>): void {
+    const now = this.events.now();
+    const pending: TaskRecord[] = [];
+    for (const t of tasks) {
+      const rec = this.graph.add({ id: t.id, agent: t.agent, deps: t.deps, input: t.input }, t.dynamic, t.spawned_by);
+      rec.timeoutMs = t.timeout_ms;
+      rec.memoryMb = t.memory_mb;
+      rec.attempts = t.attempts;
+      rec.counted = { ...t.counted };
+      rec.failures = t.failures.map((f) => ({ ...f, kind: f.kind as AttemptFailure['kind'] }));
+      if (t.dynamic) this.dynamicAdded++;
+      this.events.emit({ type: 'task.added', task: rec.id, agent: rec.agent, deps: rec.deps, dynamic: rec.dynamic });
+      if (t.status === 'pending') {
+        pending.push(rec);
+        continue;
+      }
+      rec.output = t.output;
+      rec.served_by = t.served_by;
+      rec.error = t.error as TaskError | null;
+      rec.cancelled = t.status === 'skipped' && t.error?.kind === 'cancelled';
+      this.graph.settle(rec, t.status, now);
+      this.events.emit({ type: 'task.state', task: rec.id, state: t.status, ...(t.served_by ? { agent: t.served_by } : {}) });
+    }
+    for (const rec of pending) {
+      if (rec.state !== 'pending') continue;
+      // A dependency failed for good but the kill came before its dependents' skips were recorded.
+      const blocker = this.graph.blockedBy(rec);
+      if (blocker) {
+        this.skip(rec, blocker);
+        for (const { task, cause } of this.graph.blockedDependents(rec)) this.skip(task, cause);
+      } else if (rec.unmet === 0) this.makeReady(rec);
+    }
+    this.checkDone();
+  }
 }

@@ -11,7 +11,8 @@ import type { FailureKind } from '../protocol/messages.js';
 export interface AttemptFailure {
   attempt: number;
   agent: string;
-  kind: FailureKind;
+  /** `interrupted`: the kernel stopped or died while it ran (from the journal on resume). */
+  kind: FailureKind | 'interrupted';
   message: string;
   pid: number;
   /** Stack of a thrown error, carried over from the child. */
@@ -39,6 +40,10 @@ export interface TaskRecord {
   memoryMb: number | null;
   state: TaskState;
   attempts: number;
+  /** Attempts per agent that count against its retry.max_attempts (interrupted ones do not). */
+  counted: Record<string, number>;
+  /** Succeeded, and its facts are being made durable: dependents and waiters are told once they are. */
+  committing: boolean;
   served_by: string | null;
   output: unknown;
   error: TaskError | null;
@@ -93,6 +98,8 @@ export class TaskGraph {
       memoryMb: null,
       state: 'pending',
       attempts: 0,
+      counted: {},
+      committing: false,
       served_by: null,
       output: null,
       error: null,
@@ -119,6 +126,14 @@ export class TaskGraph {
       rec.endedAt = now;
       this.terminal++;
     }
+  }
+
+  /** Put a restored task straight into the final state a journal recorded (resume). */
+  settle(rec: TaskRecord, to: 'succeeded' | 'failed' | 'skipped', now: number): void {
+    if (rec.state !== 'pending') throw new Error(`illegal restore of ${rec.id}: ${rec.state} -> ${to}`);
+    rec.state = to;
+    rec.endedAt = now;
+    this.terminal++;
   }
 
   /** A dependency of `rec` failed or was skipped: whether `rec` itself must be skipped. */

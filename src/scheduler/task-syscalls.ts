@@ -27,7 +27,9 @@ export function registerTaskSyscalls(syscalls: SyscallTable, scheduler: Schedule
   syscalls.register('task.spawn', (caller, t) => {
     try {
       const rec = scheduler.addDynamic(t, caller.taskId);
-      return { id: rec.id, state: rec.state };
+      // Acknowledged once the task is in the journal: a spawner told "added" never loses its task.
+      const durable = scheduler.factsDurable();
+      return durable ? durable.then(() => ({ id: rec.id, state: rec.state })) : { id: rec.id, state: rec.state };
     } catch (err) {
       const code = errorCode(err);
       events.emit({ type: 'task.spawn_rejected', task: t.id, by: caller.taskId, code, message: (err as Error).message });
@@ -59,13 +61,14 @@ export function registerTaskSyscalls(syscalls: SyscallTable, scheduler: Schedule
       return rec;
     });
     const wins = (r: TaskRecord): boolean =>
-      r.state === 'succeeded' && (field === undefined || (typeof r.output === 'object' && r.output !== null && (r.output as Record<string, unknown>)[field] === true));
+      r.state === 'succeeded' &&
+      !r.committing && (field === undefined || (typeof r.output === 'object' && r.output !== null && (r.output as Record<string, unknown>)[field] === true));
     const answer = (winner: TaskRecord | undefined) => ({ winner: winner?.id ?? null, tasks: recs.map(summary) });
     return new Promise((resolve) => {
       let resume: (() => void) | undefined = undefined;
       const check = (): boolean => {
         const winner = until === 'first' ? recs.find(wins) : undefined;
-        if (winner || recs.every((r) => isTerminal(r.state))) {
+        if (winner || recs.every((r) => isTerminal(r.state) && !r.committing)) {
           resume?.();
           resolve(answer(winner));
           return true;

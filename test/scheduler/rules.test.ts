@@ -116,8 +116,8 @@ describe('scheduler rules (fake runner)', () => {
     expect(s.graph.get('leaf')).toMatchObject({ state: 'skipped', attempts: 0 });
     expect(s.graph.get('other')!.state).toBe('succeeded');
     expect(facts.filter((f) => f.type === 'task.skipped')).toEqual([
-      expect.objectContaining({ task: 'mid', reason: 'dependency root failed', cancelled: false }),
-      expect.objectContaining({ task: 'leaf', reason: 'dependency mid skipped', cancelled: false }),
+      expect.objectContaining({ task: 'mid', reason: 'dependency root failed', kind: 'dependency', cause: 'root' }),
+      expect.objectContaining({ task: 'leaf', reason: 'dependency mid skipped', kind: 'dependency', cause: 'mid' }),
     ]);
   });
 
