@@ -31,6 +31,8 @@ export interface AttemptSpec {
   taskId: string;
   /** The task's attempt number, 1-based, across fallbacks. */
   attempt: number;
+  /** Idempotency key of the task (stable across attempts and resumes); default `${runId}:${taskId}`. */
+  key?: string | undefined;
   input: unknown;
   /** Outputs of the task's dependencies, by task id. */
   deps: Record<string, unknown>;
