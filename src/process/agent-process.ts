@@ -18,6 +18,7 @@ import { KernelChannel, type ChannelCloseInfo } from '../protocol/channel.js';
 import { BRAND, type FailureKind, type KernelMessage, type TaskMessage } from '../protocol/messages.js';
 import { classifyExit, type KillReason } from './exit-reason.js';
 import { ProcessLog } from './logs.js';
+import { exiting } from './proc-stat.js';
 import { routeAgentMessage, type Routed } from './routing.js';
 import { SpawnError, spawnAgent } from './spawn.js';
 import { Terminator } from './terminate.js';
@@ -244,7 +245,7 @@ export class AgentProcess implements Routed {
     if (info.byKernel || !this.alive) return;
     const why = info.error ? `channel closed (${info.error.message})` : 'channel closed by the agent';
     setTimeout(() => {
-      if (this.alive && this.acb.state !== 'stopping') this.channelLost(why);
+      if (this.alive && this.acb.state !== 'stopping' && !exiting(this.pid)) this.channelLost(why);
     }, CHANNEL_EXIT_GRACE_MS).unref();
   }
 
