@@ -94,7 +94,7 @@ export const agentSpecSchema = z
      * Largest result (output or error) one attempt may return, in MiB: bigger ones fail as invalid_output
      * in the agent, and the kernel's channel refuses longer lines. @default 16
      */
-    max_output_mb: z.number().int().min(1).max(1024).default(16),
+    max_output_mb: z.number().int().min(1).max(256).default(16),
     /**
      * Names of kernel environment variables this agent's processes also get, on top of the default
      * allow-list (PATH, HOME, LANG, LC_*, TZ, TMPDIR, USER, ...; docs/agents.md). @default []
