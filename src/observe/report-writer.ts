@@ -7,7 +7,16 @@
  */
 import { closeSync, mkdirSync, openSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { RunReport, TaskReport } from './report.js';
+
+/** The parts of a RunReport this writer needs (report.ts imports this module, not the other way round). */
+interface TaskLike {
+  id: string;
+  output: unknown;
+}
+interface ReportLike {
+  run_dir: string;
+  tasks: readonly TaskLike[];
+}
 
 /** Outputs whose JSON is longer than this (bytes, UTF-16 units counted as bytes) are stored beside the report. */
 export const INLINE_OUTPUT_MAX_BYTES = 1024 * 1024;
@@ -21,9 +30,9 @@ export interface OutputRef {
 }
 
 // Spilled once per task, however many files the report is written to (run dir and --report).
-const spilled = new WeakMap<TaskReport, OutputRef>();
+const spilled = new WeakMap<TaskLike, OutputRef>();
 
-function outputOf(t: TaskReport, runDir: string): unknown {
+function outputOf(t: TaskLike, runDir: string): unknown {
   const known = spilled.get(t);
   if (known) return known;
   if (t.output === null || typeof t.output !== 'object' && typeof t.output !== 'string') return t.output;
@@ -41,7 +50,7 @@ function outputOf(t: TaskReport, runDir: string): unknown {
 const HOLE = '\u0000tasks\u0000';
 
 /** Write the report to `file` (atomically), spilling large outputs into `<report.run_dir>/outputs/`. */
-export function writeReportFile(file: string, report: RunReport): void {
+export function writeReportFile(file: string, report: ReportLike): void {
   mkdirSync(dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
   // Everything but the tasks is small: one stringify with a placeholder where the tasks go.
