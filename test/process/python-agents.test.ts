@@ -83,3 +83,39 @@ describe.skipIf(!PY)('Python agents: the fault matrix', () => {
     await expectAllGone(runPids(report!));
   });
 });
+
+describe.skipIf(!PY)('Python agents: ctx and the examples', () => {
+  it('ctx.memory and ctx.kv round trips from Python', async () => {
+    const { res, report } = await runPy([{ id: 'c', agent: 'py_ctx' }]);
+    expect(res.exitCode, res.all).toBe(0);
+    const out = report!.tasks[0]!.output as { memory: unknown; keys: unknown; kv: unknown };
+    expect(out.memory).toMatchObject({ key: 'py/answer', value: { n: 42 } });
+    expect(JSON.stringify(out.keys)).toContain('py/answer');
+    expect(JSON.stringify(out.kv)).toMatch(/\[1,2,3,4,5\]/);
+    await expectAllGone(runPids(report!));
+  });
+
+  it('examples/python: the crash demo workflow as Python agents survives a crash and a hang', async () => {
+    const { dir } = writePlan([]);
+    const reportFile = join(dir, 'r.json');
+    const res = await runCli(['run', join(ROOT, 'examples/python/plan.yaml'), '--agents', join(ROOT, 'examples/python/agents'), '--inject', 'py_patch:crash@1', '--inject', 'py_test:hang@1', '--runs-dir', join(dir, 'runs'), '--report', reportFile], { timeoutMs: 120_000 });
+    expect(res.exitCode, res.all).toBe(0);
+    const report = JSON.parse(readFileSync(reportFile, 'utf8')) as RunReport;
+    const kinds = Object.fromEntries(report.tasks.map((t) => [t.id, t.failures.map((f) => f.kind)]));
+    expect(kinds).toEqual({ analyze: [], patch: ['crash'], test: ['timeout'], report: [] });
+    expect(report.tasks.find((t) => t.id === 'report')!.output).toEqual({ summary: "fixed: 'a - b' -> 'a + b' (4/4 cases pass)", fixed: true });
+    await expectAllGone(runPids(report));
+  });
+
+  it('examples/python: Python <-> Node bus messages arrive in order with kernel-stamped senders', async () => {
+    const { dir } = writePlan([]);
+    const reportFile = join(dir, 'r.json');
+    const res = await runCli(['run', join(ROOT, 'examples/python/mixed.yaml'), '--agents', join(ROOT, 'examples/python/agents'), '--runs-dir', join(dir, 'runs'), '--report', reportFile], { timeoutMs: 120_000 });
+    expect(res.exitCode, res.all).toBe(0);
+    const report = JSON.parse(readFileSync(reportFile, 'utf8')) as RunReport;
+    const out = (id: string) => report.tasks.find((t) => t.id === id)!.output;
+    expect(out('node')).toEqual({ seen: [0, 1, 2].map((n) => ({ from: 'py_chatter', seq: n + 1, n })) });
+    expect(out('py')).toEqual({ replies: [0, 1, 2].map((n) => ({ from: 'node_echo', seq: n + 1, payload: { doubled: n * 2 } })) });
+    await expectAllGone(runPids(report));
+  });
+});
