@@ -3,7 +3,7 @@
  * once (never by the timeout), values of any shape thrown by a handler are `exception`, outputs over
  * max_output_mb are `invalid_output`, and a channel the agent closes (busy or idle) is noticed at once.
  */
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -94,4 +94,16 @@ describe('a channel the agent closes is noticed at once', () => {
       if (report) rmSync(join(tmpdir(), `agentos-closer-${report.run_id}`), { force: true });
     }
   });
+});
+
+describe('a flood of frames', () => {
+  it('100,000 log frames are all delivered, then the result; the run ends right after', async () => {
+    const n = 100_000;
+    const { res, report, dir } = await runFixturePlan([{ id: 'f', agent: 'flood_agent', input: { n } }]);
+    expect(res.exitCode, res.all).toBe(0);
+    expect(report!.tasks[0]!.output).toEqual({ sent: n });
+    const events = readFileSync(join(dir, 'runs', report!.run_id, 'events.jsonl'), 'utf8');
+    expect(events.split('\n').filter((l) => l.includes('"type":"task.log"')).length).toBe(n);
+    await expectAllGone(runPids(report!));
+  }, 120_000);
 });
