@@ -7,6 +7,8 @@
  *   crash_to_retry_ms    the kernel sees the crash -> the retry attempt is dispatched (1 instance: respawn path;
  *                        2 instances: the warm spare takes it)
  *   sampler_tick_ms      one quota-sampler tick (one batched pidusage call) over 100 live agents
+ *   python.*             a Python agent beside the Node one (when python3 is found): replacement spawn -> ready
+ *                        of both, alternated in one kernel; the no-op task round trip through a Python agent
  * Writes benchmarks/results/kernel.json. Usage: node dist/benchmarks/kernel-bench.js [--quick]
  */
 import { fork } from 'node:child_process';
@@ -18,6 +20,7 @@ import pidusage from 'pidusage';
 import { AgentRegistry } from '../src/config/registry.js';
 import { Kernel } from '../src/kernel/kernel.js';
 import { PACKAGE_ROOT } from '../src/paths.js';
+import { PYTHON3, findTool } from '../src/platform/tools.js';
 import { median, quantile, round } from './stats.js';
 
 const quick = process.argv.includes('--quick');
@@ -55,15 +58,15 @@ function newKernel(runsDir: string, concurrency = 8): Kernel {
   return new Kernel({ registry: new AgentRegistry([AGENTS]), runsDir, concurrency, maxDynamicTasks: Number.MAX_SAFE_INTEGER });
 }
 
-async function kernelTaskRtt(runsDir: string): Promise<{ median: number; p95: number; agentRssMb: number }> {
+async function kernelTaskRtt(runsDir: string, agent = 'noop'): Promise<{ median: number; p95: number; agentRssMb: number }> {
   const k = newKernel(runsDir);
-  await k.start(['noop']);
+  await k.start([agent]);
   // warm-up
-  for (let i = 0; i < 50; i++) await k.submit({ id: `w${i}`, agent: 'noop', input: { n: i } });
+  for (let i = 0; i < 50; i++) await k.submit({ id: `w${i}`, agent, input: { n: i } });
   const rtts: number[] = [];
   for (let i = 0; i < N_RTT; i++) {
     const t0 = performance.now();
-    const rec = await k.submit({ id: `t${i}`, agent: 'noop', input: { n: i } });
+    const rec = await k.submit({ id: `t${i}`, agent, input: { n: i } });
     rtts.push((performance.now() - t0) * 1000);
     if (rec.state !== 'succeeded') throw new Error(`task ${rec.id} ${rec.state}`);
   }
@@ -116,6 +119,37 @@ async function forkReadyPairs(runsDir: string): Promise<{ bare: number[]; agent:
   }
   await k.shutdown();
   return { bare, agent };
+}
+
+/**
+ * Node and Python agents side by side in one kernel: replacement spawn -> ready (alternated, as above)
+ * for `noop` and its Python twin `py_noop`.
+ */
+async function nodeVsPythonReady(runsDir: string): Promise<{ node: number[]; python: number[] }> {
+  const registry = new AgentRegistry([AGENTS]);
+  for (const a of ['noop', 'py_noop']) Object.assign(registry.get(a), { restart: { max_restarts: 10_000, window_ms: 1_000 } });
+  const k = new Kernel({ registry, runsDir, sampleIntervalMs: 60_000 });
+  await k.start(['noop', 'py_noop']);
+  const out = { node: [] as number[], python: [] as number[] };
+  for (let i = 0; i < N_FORK; i++) {
+    for (const [agent, into] of [['noop', out.node], ['py_noop', out.python]] as const) {
+      const old = k.table.live().find((a) => a.agent === agent)!;
+      const spawned = k.table.all().length;
+      process.kill(old.pid, 'SIGKILL');
+      await new Promise<void>((resolve) => {
+        const check = (): void => {
+          const next = k.table.all().slice(spawned).find((a) => a.agent === agent);
+          if (next && next.ready_ms !== null) {
+            into.push(next.ready_ms);
+            resolve();
+          } else setTimeout(check, 2);
+        };
+        check();
+      });
+    }
+  }
+  await k.shutdown();
+  return out;
 }
 
 async function crashToRetry(runsDir: string, instances: number): Promise<number[]> {
@@ -175,6 +209,14 @@ async function main(): Promise<void> {
     log('crash -> retry (respawn path, then warm spare)...');
     const crash1 = await crashToRetry(runsDir, 1);
     const crash2 = await crashToRetry(runsDir, 2);
+    const python = findTool(PYTHON3).path;
+    let py: { ready: { node: number[]; python: number[] }; rtt: { median: number; p95: number } } | undefined;
+    if (python) {
+      log('Python agent beside Node: spawn -> ready (alternated), task round trip...');
+      const ready = await nodeVsPythonReady(runsDir);
+      const rtt = await kernelTaskRtt(runsDir, 'py_noop');
+      py = { ready, rtt };
+    } else log('python3 not found: Python figures skipped');
     log(`quota sampler over ${N_SAMPLER_AGENTS} agents...`);
     const sampler = await samplerTick(runsDir);
     const result = {
@@ -191,6 +233,17 @@ async function main(): Promise<void> {
       crash_to_retry_spare_ms: round(median(crash2)),
       sampler_tick_ms: round(sampler.tick_ms, 2),
       sampler_agents: sampler.agents,
+      python: py
+        ? {
+            interpreter: findTool(PYTHON3).path,
+            node_agent_ready_ms: round(median(py.ready.node)),
+            python_agent_ready_ms: round(median(py.ready.python)),
+            python_task_rtt_us: round(py.rtt.median),
+            python_task_rtt_p95_us: round(py.rtt.p95),
+            ratios: { python_vs_node_ready: round(median(py.ready.python) / median(py.ready.node), 2), python_vs_node_task_rtt: round(py.rtt.median / task.median, 2) },
+            targets: { python_vs_node_ready: 0.5, python_vs_node_task_rtt: 1.2 },
+          }
+        : null,
       bare_child_rss_mb: round(raw.rssMb),
       agent_rss_mb: round(task.agentRssMb),
       ratios: {

@@ -2,11 +2,11 @@
  * Faults injected with `--inject AGENT:FAULT[@ATTEMPT]`, committed by the real child process so the kernel
  * meets them exactly as it would meet a broken handler.
  */
-import { writeSync } from 'node:fs';
 import type { Fault } from '../src/protocol/messages.js';
+import type { AgentChannel } from './channel.js';
 
-/** Commit a fault. Returns only for `garbage`, after the channel was fed junk; the task then runs normally. */
-export async function commitFault(fault: Fault): Promise<void> {
+/** Commit a fault. Returns only for `garbage`, after the channel was fed junk (the kernel then ends the process). */
+export async function commitFault(fault: Fault, channel: AgentChannel): Promise<void> {
   switch (fault) {
     case 'crash':
       process.abort();
@@ -28,21 +28,13 @@ export async function commitFault(fault: Fault): Promise<void> {
     case 'throw':
       throw new Error('injected fault: throw');
     case 'garbage':
-      await feedGarbage();
+      await feedGarbage(channel);
       return;
   }
 }
 
-async function feedGarbage(): Promise<void> {
-  const send = process.send!.bind(process);
-  // Raw bytes that are not JSON, straight onto the IPC pipe, as a broken native addon might write them.
-  const fd = (process.channel as unknown as { fd?: number } | undefined)?.fd;
-  if (typeof fd === 'number' && fd >= 0) writeSync(fd, '\u0000garbage{{{not json\n');
-  // Node's parser drops whatever else arrives in the chunk that held the garbage; let it go alone.
-  await new Promise((resolve) => setTimeout(resolve, 20));
-  send('a bare string');
-  send({ unrelated: true });
-  send({ ag: 1, type: 'no-such-type' });
-  send({ ag: 1, type: 'result', requestId: 42, ok: 'yes' });
-  send({ ag: 1, type: 'ready', pid: -1 });
+async function feedGarbage(channel: AgentChannel): Promise<void> {
+  // Raw bytes that are not JSON, straight onto the channel, as a broken native addon might write them:
+  // a protocol violation, so the kernel ends this process (the task's retry runs elsewhere).
+  await channel.writeRaw('\u0000garbage{{{not json\n');
 }

@@ -1,13 +1,15 @@
 /**
- * The child side of an agent process: loads the agent's handler, reports ready, then runs one task at a
- * time from its IPC mailbox. Start-up stays lean on purpose (node builtins and the protocol constants
- * only): every millisecond here is paid on each spawn and restart.
+ * The child side of a Node agent process: opens the channel on fd 3 (worker/channel.ts), loads the
+ * agent's handler, reports ready (`protocol: 1`, `runtime: 'node'`), then runs one task at a time. Every
+ * message to the kernel respects backpressure (ctx.log resolves once the socket has room). Start-up stays
+ * lean on purpose (node builtins and the protocol constants only): every millisecond here is paid on
+ * each spawn and restart.
  */
 import { pathToFileURL } from 'node:url';
+import { PROTOCOL_VERSION } from '../src/protocol/frames.js';
 import {
   BRAND,
   ENV,
-  toWireError,
   type AgentMessage,
   type KernelMessage,
   type ReplyMessage,
@@ -15,32 +17,30 @@ import {
 } from '../src/protocol/messages.js';
 // Types only (erased at build): the ctx helpers below can name real syscall operations only.
 import type { SyscallOp } from '../src/kernel-api/syscall-ops.js';
+import { openChannel, type AgentChannel } from './channel.js';
+import { encodeOutput, logData, logText, maxOutputBytes, toSafeWireError } from './values.js';
 
 type Handler = (input: unknown, ctx: unknown) => unknown;
 
-if (typeof process.send !== 'function') {
-  process.stderr.write('agentos worker: start me through the AgentOS kernel (no IPC channel).\n');
+let channel: AgentChannel;
+try {
+  channel = openChannel();
+} catch (err) {
+  process.stderr.write(`agentos worker: ${(err as Error).message}\n`);
   process.exit(64);
 }
 
-const send = process.send.bind(process) as (m: AgentMessage) => boolean;
+/** Send one message; resolves once the socket has room again (await it to respect backpressure). */
+const send = (m: AgentMessage): Promise<void> => channel.send(m);
 const agent = process.env[ENV.agent] ?? 'agent';
 const instance = process.env[ENV.instance] ?? '1';
 const run = process.env[ENV.run] ?? '?';
 process.title = `agentos-agent ${agent}#${instance} run=${run}`;
 
-// The kernel is gone (exited or SIGKILLed): an agent never outlives it.
-process.on('disconnect', () => process.exit(0));
+// The kernel is gone (exited or SIGKILLed): the channel's EOF ends this process (worker/channel.ts).
 
-/** Rejects values JSON cannot carry faithfully (functions, symbols; BigInt and cycles throw by themselves). */
-function checkSerialisable(value: unknown): void {
-  JSON.stringify(value, (_key, v: unknown) => {
-    if (typeof v === 'function' || typeof v === 'symbol') {
-      throw new TypeError(`output holds a ${typeof v}, which cannot cross the IPC channel`);
-    }
-    return v;
-  });
-}
+/** The largest output (JSON bytes) the kernel accepts from this agent (agent.yaml max_output_mb). */
+const maxOutput = maxOutputBytes();
 
 /** Pending syscalls of this process, by callId. */
 const calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
@@ -50,7 +50,7 @@ function syscall(task: TaskMessage, op: string, args?: unknown): Promise<unknown
   return new Promise((resolve, reject) => {
     const callId = nextCallId++;
     calls.set(callId, { resolve, reject });
-    send({ ag: BRAND, type: 'call', callId, requestId: task.requestId, op, args });
+    void send({ ag: BRAND, type: 'call', callId, requestId: task.requestId, op, args });
   });
 }
 
@@ -68,15 +68,18 @@ function onReply(m: ReplyMessage): void {
 }
 
 function makeContext(task: TaskMessage): unknown {
-  const log = (level: 'debug' | 'info' | 'warn' | 'error') => (msg: unknown, data?: unknown) => {
-    send({ ag: BRAND, type: 'log', requestId: task.requestId, level, msg: String(msg), data });
-  };
+  // Resolves once the line is handed over or buffered with room to spare: `await ctx.log(...)` slows a
+  // heavy logger down to the kernel's pace instead of growing this process's memory.
+  const log =
+    (level: 'debug' | 'info' | 'warn' | 'error') =>
+    (msg: unknown, data?: unknown): Promise<void> =>
+      send({ ag: BRAND, type: 'log', requestId: task.requestId, level, msg: logText(msg), data: logData(data, maxOutput) });
   const info = log('info');
   const call = (op: SyscallOp, args?: unknown): Promise<unknown> => syscall(task, op, args);
   return {
     /** Low-level syscall access (any name: unknown ones are answered E_UNKNOWN_SYSCALL); the named helpers below are the supported API. */
     syscall: (op: string, args?: unknown) => syscall(task, op, args),
-    task: { id: task.taskId, attempt: task.attempt },
+    task: { id: task.taskId, attempt: task.attempt, key: task.key },
     /** Add a task to the running DAG: { id, agent, deps?, input? }. Rejects if the kernel refuses it. */
     spawn: (t: unknown) => call('task.spawn', t),
     /** End tasks this task spawned (running ones are killed): cancel(ids, reason?). */
@@ -137,6 +140,14 @@ function makeContext(task: TaskMessage): unknown {
  * naming the denied access, or undefined for any other error.
  */
 function accessDenied(err: unknown): string | undefined {
+  try {
+    return findDenial(err);
+  } catch {
+    return undefined; // a proxy or a throwing getter: not a denial of ours
+  }
+}
+
+function findDenial(err: unknown): string | undefined {
   for (let e = err, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
     const d = e as { code?: unknown; permission?: unknown; resource?: unknown };
     if (d.code === 'ERR_ACCESS_DENIED') {
@@ -153,21 +164,22 @@ async function runTask(handler: Handler, task: TaskMessage): Promise<void> {
   let output: unknown;
   try {
     // Loaded only when a fault is injected: start-up stays one module lighter for real agents.
-    if (task.inject) await (await import('./faults.js')).commitFault(task.inject);
+    if (task.inject) await (await import('./faults.js')).commitFault(task.inject, channel);
     output = await handler(task.input, makeContext(task));
   } catch (err) {
+    // Whatever was thrown (any shape at all) is the handler's failure: `exception`, never a crash.
     const denied = accessDenied(err);
-    if (denied) send({ ...base, ok: false, kind: 'sandbox', error: { ...toWireError(err), message: denied } });
-    else send({ ...base, ok: false, kind: 'exception', error: toWireError(err) });
+    if (denied) void send({ ...base, ok: false, kind: 'sandbox', error: { ...toSafeWireError(err), message: denied } });
+    else void send({ ...base, ok: false, kind: 'exception', error: toSafeWireError(err) });
     return;
   }
-  try {
-    checkSerialisable(output);
-  } catch (err) {
-    send({ ...base, ok: false, kind: 'invalid_output', error: toWireError(err) });
+  const enc = encodeOutput(output, maxOutput);
+  if (!enc.ok) {
+    void send({ ...base, ok: false, kind: 'invalid_output', error: enc.error });
     return;
   }
-  send({ ...base, ok: true, output: output === undefined ? null : output });
+  // The output was encoded once, above; the frame embeds that text.
+  void channel.writeRaw(`${JSON.stringify({ ...base, ok: true }).slice(0, -1)},"output":${enc.json}}\n`);
 }
 
 async function main(): Promise<void> {
@@ -181,19 +193,18 @@ async function main(): Promise<void> {
     }
     handler = mod.default as Handler;
   } catch (err) {
-    send({ ag: BRAND, type: 'init_failed', error: toWireError(err) });
-    process.disconnect();
-    process.exitCode = 78;
-    return;
+    await send({ ag: BRAND, type: 'init_failed', error: toSafeWireError(err) });
+    await channel.end();
+    process.exit(78);
   }
 
-  process.on('message', (raw: KernelMessage) => {
-    if (raw === null || typeof raw !== 'object' || raw.ag !== BRAND) return; // not ours: ignore
+  channel.onMessage((frame) => {
+    const raw = frame as unknown as KernelMessage;
     if (raw.type === 'task') void runTask(handler, raw);
     else if (raw.type === 'reply') onReply(raw);
     else if (raw.type === 'shutdown') process.exit(0);
   });
-  send({ ag: BRAND, type: 'ready', pid: process.pid });
+  void send({ ag: BRAND, type: 'ready', pid: process.pid, protocol: PROTOCOL_VERSION, runtime: 'node' });
 }
 
 void main();

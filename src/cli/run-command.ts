@@ -1,5 +1,6 @@
 /** `agentos run`: validate everything (runs/prepare.ts), host the run with its watchers, print the summary. */
-import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { KvStoreOptions } from '../kvcache/store.js';
 import type { RunReport } from '../observe/report.js';
 import { EXIT, runExit } from '../runs/exit-codes.js';
@@ -49,7 +50,8 @@ export async function runCommand(opts: RunOptions & { kv?: KvStoreOptions }, io:
     if (early) run.kernel.interrupt(early); // signalled while the kernel was being set up
     report = await run.done;
     fatal = run.kernel.fatalError;
-    if (opts.json) io.out(JSON.stringify(report, null, 2));
+    // The report as written (large outputs spilled to the run's outputs/): never one huge string here.
+    if (opts.json) io.out(readFileSync(join(report.run_dir, 'report.json'), 'utf8').trimEnd());
     else if (!opts.quiet) for (const line of summary(report)) io.out(line);
     if (observers.dashboard && !signals.signalled() && !fatal) {
       // The page stays up to inspect the run (and start more from it) until Ctrl-C.

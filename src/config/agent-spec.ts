@@ -90,6 +90,16 @@ export const agentSpecSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * Largest result (output or error) one attempt may return, in MiB: bigger ones fail as invalid_output
+     * in the agent, and the kernel's channel refuses longer lines. @default 16
+     */
+    max_output_mb: z.number().int().min(1).max(256).default(16),
+    /**
+     * Names of kernel environment variables this agent's processes also get, on top of the default
+     * allow-list (PATH, HOME, LANG, LC_*, TZ, TMPDIR, USER, ...; docs/agents.md). @default []
+     */
+    env: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name')).default([]),
     /** Token budget of the context the kernel hands each task of this agent (ctx.memory.context). @default 4096 */
     context_tokens: z.number().int().min(16).max(10_000_000).default(4096),
     /** Total tokens this agent may use in a run (context handed to it + its outputs); then its work fails with `token_quota`. Unset: no limit. */

@@ -2,8 +2,6 @@
  * The run report: what every task did, every agent process, and the run's metrics. Written to the run
  * directory (and --report) at the end of every run, interrupted ones included.
  */
-import { writeFileSync, mkdirSync, renameSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type { BusReport } from '../bus/bus.js';
 import type { ContextReport } from '../context/manager.js';
 import type { Acb, ProcessTable } from '../kernel-api/acb.js';
@@ -13,6 +11,7 @@ import type { TaskGraph, TaskRecord } from '../scheduler/task-graph.js';
 import type { Incident } from './incidents.js';
 import type { ReplayTask, RunState } from '../journal/replay.js';
 import type { MetricsCollector, RunMetrics } from './metrics.js';
+import { writeReportFile } from './report-writer.js';
 
 export type RunStatus = 'succeeded' | 'failed' | 'interrupted';
 
@@ -103,12 +102,12 @@ export function agentReports(acbs: readonly Acb[], restarts: Map<string, number>
   return [...by.values()];
 }
 
-/** Write atomically: a reader never sees half a report. */
+/**
+ * Write atomically (a reader never sees half a report), piece by piece, with outputs over 1 MiB of JSON
+ * stored in `<run_dir>/outputs/` (report-writer.ts): no report exceeds a string limit.
+ */
 export function writeReport(file: string, report: RunReport): void {
-  mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(report, null, 2)}\n`);
-  renameSync(tmp, file);
+  writeReportFile(file, report);
 }
 
 export interface ReportParts {

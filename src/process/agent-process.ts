@@ -3,17 +3,22 @@
  * (timers.ts), one attempt at a time with its deadline, messages routed by routing.ts, staged
  * termination of the whole group (terminate.ts), and a typed account of how it ended (exit-reason.ts).
  * Its ACB changes only through kernel-api/acb.ts (the process state machine). The hot path (send a task,
- * receive its result) uses the raw IPC channel.
+ * receive its result) is the agent's own channel on fd 3 (src/protocol/channel.ts, docs/protocol.md):
+ * a violation of its rules ends the process at once and fails the attempt as `protocol`; a channel the
+ * agent closes while it lives fails the attempt at once as `crash` and the process is replaced.
  */
-import type { ResultPromise } from 'execa';
+import type { ChildProcess } from 'node:child_process';
+import type { Duplex } from 'node:stream';
 import type { AgentSpec } from '../config/agent-spec.js';
 import { assignTask, countRejected, finishTask, isLive, markEnded, markReady, newAcb, transition, type Acb } from '../kernel-api/acb.js';
 import type { AttemptOutcome } from '../kernel-api/attempt-runner.js';
 import type { EventLog } from '../kernel-api/events.js';
 import type { SyscallTable } from '../kernel-api/syscalls.js';
+import { KernelChannel, type ChannelCloseInfo } from '../protocol/channel.js';
 import { BRAND, type FailureKind, type KernelMessage, type TaskMessage } from '../protocol/messages.js';
 import { classifyExit, type KillReason } from './exit-reason.js';
 import { ProcessLog } from './logs.js';
+import { exiting } from './proc-stat.js';
 import { routeAgentMessage, type Routed } from './routing.js';
 import { SpawnError, spawnAgent } from './spawn.js';
 import { Terminator } from './terminate.js';
@@ -41,15 +46,28 @@ export interface ProcessContext {
   untrack(pgid: number): void;
 }
 
-/** A process that sends more rejected messages than this is ended rather than served. */
-const MAX_REJECTED = 1000;
+/**
+ * After the agent closed its end of the channel, how long its exit may take before the kernel calls it a
+ * closed channel and ends it (a dying process closes fd 3 a moment before the kernel sees its exit; the
+ * exit, e.g. SIGABRT, is the better account then).
+ */
+const CHANNEL_EXIT_GRACE_MS = 150;
+
+/** Envelope allowed on top of max_output_mb in one agent -> kernel line (docs/protocol.md). */
+const FRAME_ENVELOPE_BYTES = 64 * 1024;
+
+/** The agent -> kernel line limit of an agent, in bytes. */
+export function maxFrameBytes(spec: AgentSpec): number {
+  return spec.max_output_mb * 1024 * 1024 + FRAME_ENVELOPE_BYTES;
+}
 
 export class AgentProcess implements Routed {
   readonly acb: Acb;
   readonly exited: Promise<void>;
   readonly events: EventLog;
   readonly syscalls: SyscallTable;
-  private readonly sub: ResultPromise;
+  private readonly child: ChildProcess;
+  private readonly channel: KernelChannel | undefined;
   private readonly t0 = performance.now();
   private readonly log: ProcessLog;
   private readonly term: Terminator;
@@ -67,23 +85,37 @@ export class AgentProcess implements Routed {
     this.events = ctx.events;
     this.syscalls = ctx.syscalls;
     this.log = new ProcessLog(ctx.logDir, spec.name, instance);
-    this.sub = spawnAgent(spec, instance, { runId: ctx.runId, workerPath: ctx.workerPath, nodeFlags: ctx.nodeFlags?.(spec) ?? [], stdoutFd: this.log.fd });
-    const pid = this.sub.pid ?? -1;
+    const maxFrame = maxFrameBytes(spec);
+    this.child = spawnAgent(spec, instance, { runId: ctx.runId, workerPath: ctx.workerPath, nodeFlags: ctx.nodeFlags?.(spec) ?? [], stdoutFd: this.log.fd, maxFrameBytes: maxFrame });
+    const pid = this.child.pid ?? -1;
     this.acb = newAcb(spec.name, instance, pid, restarts, spec.memory_mb);
     this.term = new Terminator(pid, spec.kill_grace_ms);
     if (pid > 0) ctx.track(pid);
-    this.log.follow(this.sub.stderr);
-    this.sub.on('message', (raw: unknown) => routeAgentMessage(this, raw));
-    this.sub.on('error', () => {
-      // spawn errors surface through 'exit'/the promise; the listener keeps them from being unhandled
-    });
+    this.log.follow(this.child.stderr);
+    const sock = this.child.stdio[3] as Duplex | null | undefined;
+    this.channel = sock
+      ? new KernelChannel(sock, {
+          maxFrameBytes: maxFrame,
+          onMessage: (m) => routeAgentMessage(this, m),
+          onViolation: (reason) => this.violation(reason),
+          onClose: (info) => this.channelClosed(info),
+          // send() after the channel closed: the close itself already failed the attempt
+          onError: () => {},
+        })
+      : undefined;
     this.exited = new Promise<void>((resolve) => {
-      this.sub.once('exit', (code, signal) => {
-        void this.onExit(code, signal).then(resolve);
+      let once = false;
+      const done = (code: number | null, signal: NodeJS.Signals | null, why?: string): void => {
+        if (once) return;
+        once = true;
+        void this.onExit(code, signal, why).then(resolve);
+      };
+      this.child.once('exit', (code, signal) => done(code, signal));
+      // A spawn failure (no such interpreter) emits 'error' and no pid; it may emit no 'exit'.
+      this.child.on('error', (err) => {
+        if (this.child.pid === undefined) done(null, null, `could not start ${spec.runtime === 'python' ? 'the Python interpreter' : 'node'}: ${err.message}`);
       });
     });
-    // execa's promise settles after exit; never let it reject unhandled
-    this.sub.catch(() => {});
   }
 
   get pid(): number {
@@ -120,6 +152,10 @@ export class AgentProcess implements Routed {
       }
       this.pending = { msg, timeoutMs, resolve };
       assignTask(this.acb, msg.taskId);
+      if (!this.channel || this.channel.closed) {
+        this.channelLost('channel closed before the task could be sent');
+        return;
+      }
       this.deadline = armDeadline(timeoutMs, () => this.pending?.msg === msg, () => this.terminate('timeout'));
       this.send(msg);
     });
@@ -151,12 +187,13 @@ export class AgentProcess implements Routed {
 
   /** Send a message to the child (no-op once the channel is closed). */
   send(msg: KernelMessage): void {
-    if (!this.alive) return;
-    try {
-      this.sub.send(msg);
-    } catch {
-      // channel already closed: the exit handler accounts for the attempt
-    }
+    if (!this.alive || !this.channel || this.channel.closed) return;
+    this.channel.send(msg);
+  }
+
+  /** Channel counters (frames, bytes, violations, backpressure waits). */
+  get channelStats(): KernelChannel['stats'] | undefined {
+    return this.channel?.stats;
   }
 
   // ---- Routed: what routing.ts calls --------------------------------------------------------
@@ -165,7 +202,7 @@ export class AgentProcess implements Routed {
     return this.pending?.msg;
   }
 
-  handshakeDone(): void {
+  handshakeDone(_runtime: string | undefined): void {
     markReady(this.acb, Math.round((performance.now() - this.t0) * 100) / 100);
     this.events.emit({ type: 'process.ready', agent: this.acb.agent, instance: this.acb.instance, pid: this.pid, ready_ms: this.acb.ready_ms! });
     this.gate.resolve();
@@ -178,10 +215,17 @@ export class AgentProcess implements Routed {
     this.terminate('init_failed');
   }
 
-  reject(reason: string): void {
-    const n = countRejected(this.acb);
+  violation(reason: string): void {
+    if (!this.alive) return;
+    countRejected(this.acb);
     this.events.emit({ type: 'ipc.rejected', agent: this.acb.agent, instance: this.acb.instance, pid: this.pid, reason });
-    if (n > MAX_REJECTED) this.terminate('protocol');
+    // No further line is read; the group ends now; the attempt fails without waiting for the exit.
+    this.channel?.destroy();
+    const message = `protocol violation: ${reason}`;
+    this.exitOutcome = { kind: 'protocol', message };
+    if (this.acb.state === 'starting') this.gate.reject(new SpawnError(`${this.spec.name} broke the protocol during start-up: ${reason}`));
+    this.terminate('protocol');
+    this.finish({ ok: false, kind: 'protocol', message });
   }
 
   finish(outcome: AttemptOutcome): void {
@@ -196,14 +240,35 @@ export class AgentProcess implements Routed {
 
   // ---- exit ---------------------------------------------------------------------------------
 
-  private async onExit(code: number | null, signal: NodeJS.Signals | null): Promise<void> {
+  /** The channel closed. Closed by the agent while it lives on: a crash (after a short grace for its exit). */
+  private channelClosed(info: ChannelCloseInfo): void {
+    if (info.byKernel || !this.alive) return;
+    const why = info.error ? `channel closed (${info.error.message})` : 'channel closed by the agent';
+    setTimeout(() => {
+      if (this.alive && this.acb.state !== 'stopping' && !exiting(this.pid)) this.channelLost(why);
+    }, CHANNEL_EXIT_GRACE_MS).unref();
+  }
+
+  /** Fail the held attempt (if any) as a crash now and end the process; the pool replaces it. */
+  private channelLost(why: string): void {
+    const message = `${why}: the process can no longer be reached; process group terminated`;
+    this.exitOutcome = { kind: 'crash', message };
+    this.terminate('protocol');
+    this.finish({ ok: false, kind: 'crash', message });
+  }
+
+  private async onExit(code: number | null, signal: NodeJS.Signals | null, spawnFailure?: string): Promise<void> {
     clearTimeout(this.deadline);
+    this.channel?.destroy();
     // Whatever the handler started in the group dies with it; pending kill timers are void.
     this.term.exited();
     if (this.pid > 0) this.ctx.untrack(this.pid);
-    await this.log.close(this.sub.stderr);
+    await this.log.close(this.child.stderr);
     const killReason = this.term.reason;
-    this.exitOutcome = classifyExit({ code, signal, killReason, stderrTail: this.log.tail }, this.pending?.timeoutMs ?? this.spec.timeout_ms, this.acb.quota_mb);
+    // A violation or a lost channel already said what happened; the exit only confirms it.
+    this.exitOutcome ??= spawnFailure
+      ? { kind: 'crash', message: spawnFailure }
+      : classifyExit({ code, signal, killReason, stderrTail: this.log.tail }, this.pending?.timeoutMs ?? this.spec.timeout_ms, this.acb.quota_mb);
     markEnded(this.acb, killReason === 'shutdown' && !this.pending, { code, signal, reason: killReason ?? this.exitOutcome.kind });
     this.gate.reject(new SpawnError(`${this.spec.name} exited before it was ready (${this.exitOutcome.message})`));
     this.events.emit({ type: 'process.exited', agent: this.acb.agent, instance: this.acb.instance, pid: this.pid, code, signal, reason: this.acb.exit!.reason, state: this.acb.state });

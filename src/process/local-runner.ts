@@ -117,6 +117,10 @@ export class LocalRunner implements AttemptRunner {
     await this.reaperP?.close();
   }
 
+  get runId(): string {
+    return this.o.runId;
+  }
+
   nextRequestId(): string {
     return `r${++this.requestSeq}`;
   }
@@ -135,7 +139,8 @@ class LocalLease implements AttemptLease {
   }
 
   async run(a: AttemptSpec, hooks: AttemptHooks): Promise<AttemptOutcome> {
-    const msg = { ag: BRAND, type: 'task', requestId: this.runner.nextRequestId(), taskId: a.taskId, attempt: a.attempt, input: a.input, deps: a.deps, inject: a.inject } as const;
+    const key = a.key;
+    const msg = { ag: BRAND, type: 'task', requestId: this.runner.nextRequestId(), taskId: a.taskId, attempt: a.attempt, key, input: a.input, deps: a.deps, inject: a.inject } as const;
     hooks.started(this.place);
     // A task may ask for a tighter memory quota than its agent's; the sampler reads it from the ACB.
     setQuota(this.proc.acb, a.memoryMb);

@@ -1,12 +1,21 @@
 /**
- * Starting one agent process: `node --max-old-space-size=<memory_mb> [sandbox flags] worker/host.js`
- * through execa with a JSON IPC channel, in its own process group (`detached`), stdout straight to its
- * log file, stderr piped (the kernel keeps its tail), and the agent's identity in the environment only.
+ * Starting one agent process on its own channel (docs/protocol.md): stdio [/dev/null, the log file, a
+ * stderr pipe (the kernel keeps its tail), fd 3 = the channel socket], no Node IPC, in its own process
+ * group (`detached`), with an allow-listed environment (env.ts) plus the protocol's AGENTOS_* variables.
+ *
+ * Node agents: `node --max-old-space-size=<memory_mb> [sandbox flags] worker/host.js <title words>`.
+ * Python agents: `<python> <package>/sdk/python/agentos_host.py`. Both get the process title
+ * `agentos-agent NAME#N run=ID` as argv0 (Python's stdlib cannot retitle a process; Node also sets
+ * process.title, which rewrites the whole command line).
  */
-import { execaNode, type ResultPromise } from 'execa';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import type { AgentSpec } from '../config/agent-spec.js';
 import { AgentOSError } from '../errors.js';
+import { PACKAGE_ROOT } from '../paths.js';
+import { CHANNEL_ENV, PROTOCOL_VERSION } from '../protocol/frames.js';
 import { ENV } from '../protocol/messages.js';
+import { allowedEnv } from './env.js';
 
 /** An agent process that did not become ready (init failure, exit, time limit). Code E_SPAWN. */
 export class SpawnError extends AgentOSError {
@@ -19,31 +28,52 @@ export class SpawnError extends AgentOSError {
 export interface SpawnOptions {
   runId: string;
   workerPath: string;
-  /** Extra node flags (the permission model of the agent's sandbox). */
+  /** Extra node flags (the permission model of the agent's sandbox); ignored for Python agents. */
   nodeFlags: string[];
   /** File descriptor the child's stdout is written to. */
   stdoutFd: number;
+  /** The agent -> kernel line limit in bytes (told to the agent so its SDK can refuse a too-big output). */
+  maxFrameBytes: number;
 }
 
-export function spawnAgent(spec: AgentSpec, instance: number, o: SpawnOptions): ResultPromise {
-  const title = `agentos-agent ${spec.name}#${instance} run=${o.runId}`;
-  return execaNode(o.workerPath, title.split(' '), {
-    nodeOptions: [`--max-old-space-size=${spec.memory_mb}`, ...o.nodeFlags],
-    ipc: true,
-    serialization: 'json',
+/** The Python agent host inside the package (stdlib only: no pip install). */
+export const PYTHON_HOST = join(PACKAGE_ROOT, 'sdk/python/agentos_host.py');
+
+/** The interpreter of a Python agent: agent.yaml `python:`, else $AGENTOS_PYTHON, else python3 on PATH. */
+export function pythonOf(spec: AgentSpec): string {
+  return spec.python ?? process.env.AGENTOS_PYTHON ?? 'python3';
+}
+
+/** The process title of one agent instance (what `agentos ps` and `ps` show). */
+export function processTitle(spec: AgentSpec, instance: number, runId: string): string {
+  return `agentos-agent ${spec.name}#${instance} run=${runId}`;
+}
+
+/**
+ * Start the process. Never throws for a missing interpreter: the ChildProcess then has no pid and
+ * emits 'error' (the caller treats that as an exit before ready).
+ */
+export function spawnAgent(spec: AgentSpec, instance: number, o: SpawnOptions): ChildProcess {
+  const title = processTitle(spec, instance, o.runId);
+  const env = {
+    ...allowedEnv(spec.env),
+    [CHANNEL_ENV.fd]: '3',
+    [CHANNEL_ENV.protocol]: String(PROTOCOL_VERSION),
+    [CHANNEL_ENV.maxFrameBytes]: String(o.maxFrameBytes),
+    [ENV.handler]: spec.handlerPath,
+    [ENV.agent]: spec.name,
+    [ENV.instance]: String(instance),
+    [ENV.run]: o.runId,
+  };
+  const python = spec.runtime === 'python';
+  const command = python ? pythonOf(spec) : process.execPath;
+  const args = python ? [PYTHON_HOST] : [`--max-old-space-size=${spec.memory_mb}`, ...o.nodeFlags, o.workerPath, ...title.split(' ')];
+  return spawn(command, args, {
+    argv0: title,
+    stdio: ['ignore', o.stdoutFd, 'pipe', 'pipe'],
     detached: true, // own process group: one kill reaches the handler's grandchildren too
-    cleanup: false, // the kernel and its reaper end agents (execa's cleanup ignores detached anyway)
-    reject: false,
-    buffer: false,
-    stdin: 'ignore',
-    // execa passes any fd number through to spawn; its types only admit the literals 3-9 here.
-    stdout: o.stdoutFd as unknown as 'ignore',
-    stderr: 'pipe',
-    env: {
-      [ENV.handler]: spec.handlerPath,
-      [ENV.agent]: spec.name,
-      [ENV.instance]: String(instance),
-      [ENV.run]: o.runId,
-    },
+    env,
+    // The agent's working directory is the kernel's (docs/agents.md); nothing else is inherited.
+    windowsHide: true,
   });
 }

@@ -1,7 +1,8 @@
 /**
  * The whole kernel <-> agent protocol: a union tagged by a string `type`.
  *
- * Every message carries the brand `ag: 1` so anything foreign on the channel is counted and ignored.
+ * Messages travel on the agent's own channel (fd 3, src/protocol/channel.ts). The kernel still writes the
+ * old brand `ag: 1`; agents may send it or not, it is ignored.
  * This file holds only types and constants: the worker imports it at start-up, so it must stay free of
  * zod, pino and friends (the kernel-side validators live in ./validate.ts).
  */
@@ -13,7 +14,7 @@ export { toWireError, type WireError } from '../errors.js';
 export const BRAND = 1 as const;
 
 /** Failure kinds of one attempt: a closed set, extended only on purpose. */
-export const FAILURE_KINDS = ['crash', 'timeout', 'memory', 'exception', 'invalid_output', 'token_quota', 'sandbox', 'cancelled'] as const;
+export const FAILURE_KINDS = ['crash', 'timeout', 'memory', 'exception', 'invalid_output', 'token_quota', 'sandbox', 'cancelled', 'protocol'] as const;
 export type FailureKind = (typeof FAILURE_KINDS)[number];
 
 /** Faults that `--inject` makes the real child commit. */
@@ -29,6 +30,8 @@ export interface TaskMessage {
   requestId: string;
   taskId: string;
   attempt: number;
+  /** Idempotency key: stable across attempts and resumes of the task (docs/protocol.md). */
+  key: string;
   input: unknown;
   deps: Record<string, unknown>;
   inject?: Fault | undefined;
@@ -57,6 +60,10 @@ export interface ReadyMessage {
   ag: typeof BRAND;
   type: 'ready';
   pid: number;
+  /** The protocol version the agent speaks (the kernel refuses any other). */
+  protocol: number;
+  /** `node`, `python`, ... (informational). */
+  runtime: string;
 }
 
 export interface InitFailedMessage {

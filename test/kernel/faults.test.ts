@@ -15,6 +15,8 @@ const cases = [
   { agent: 'rss_agent', kind: 'memory', message: /RSS over the 96 MB quota/, killsProcess: true },
   // a thrown error is the handler's failure, not the process's: the same warm process serves the retry
   { agent: 'throw_agent', kind: 'exception', message: /fixture failure: value out of range/, killsProcess: false },
+  // raw bytes on the channel break the wire protocol: the process is ended, the attempt is `protocol`
+  { agent: 'garbage_agent', kind: 'protocol', message: /protocol violation: not JSON/, killsProcess: true },
 ] as const;
 
 describe('a misbehaving agent costs retries, then the fallback serves the task', () => {
@@ -93,33 +95,61 @@ describe('a failed task skips its dependents transitively; unrelated branches go
 });
 
 describe('the kernel trusts nothing a child sends', () => {
-  it('survives raw garbage, foreign and malformed messages on the IPC channel', async () => {
+  const modes = [
+    ['garbage', /not JSON/],
+    ['empty', /not JSON/],
+    ['array', /not a JSON object/],
+    ['string', /not a JSON object/],
+    ['node_handle', /unknown message type "net.Socket"/],
+    ['notype', /without a string "type"/],
+    ['unknown_type', /unknown message type "bogus"/],
+    ['schema', /log message: level/],
+    ['foreign_log', /log for a request this process does not hold/],
+    ['foreign_result', /result for .*not-mine, which this process does not hold/],
+    ['oversized', /frame over the size limit: more than 1114112 bytes/],
+  ] as const;
+
+  it('every broken rule of the wire protocol ends the process at once as `protocol`; other tasks go on', async () => {
     const { res, report } = await runFixturePlan([
-      { id: 'g', agent: 'garbage_agent' },
-      { id: 'next', agent: 'ok_agent', deps: ['g'] },
+      ...modes.map(([mode]) => ({ id: mode, agent: 'violator_agent', input: { mode } })),
+      { id: 'unrelated', agent: 'ok_agent' },
     ]);
-    expect(res.exitCode, res.all).toBe(0);
-    expect(report!.tasks.find((t) => t.id === 'g')!.output).toEqual({ survived: true, task: 'g' });
-    expect(report!.metrics.ipc_garbage).toBeGreaterThanOrEqual(1);
-    expect(report!.metrics.ipc_rejected).toBeGreaterThanOrEqual(4);
+    expect(report, res.all).toBeDefined();
+    expect(res.exitCode).toBe(1);
+    for (const [mode, reason] of modes) {
+      const t = report!.tasks.find((x) => x.id === mode)!;
+      expect(t.state, mode).toBe('failed');
+      expect(t.failures.map((f) => f.kind), mode).toEqual(['protocol']);
+      expect(t.failures[0]!.message, mode).toMatch(/^protocol violation: /);
+      expect(t.failures[0]!.message, mode).toMatch(reason);
+    }
+    expect(report!.tasks.find((t) => t.id === 'unrelated')!.state).toBe('succeeded');
+    // one process per violation, each ended by the kernel (handlers wait forever otherwise)
+    const procs = report!.processes.filter((p) => p.agent === 'violator_agent' && p.served > 0);
+    expect(procs).toHaveLength(modes.length);
+    for (const p of procs) expect(p.exit?.reason).toBe('protocol');
+    expect(report!.metrics.ipc_rejected).toBe(modes.length);
     await expectAllGone(runPids(report!));
   });
 
-  it('a forged result for another task changes nothing', async () => {
+  it('a forged result for another task changes nothing and ends the forger', async () => {
     const { res, report, dir } = await runFixturePlan([
       { id: 'victim', agent: 'slow_agent', input: { ms: 800 } },
       { id: 'forger', agent: 'forger_agent', input: { victim: 'victim' } },
     ]);
-    expect(res.exitCode, res.all).toBe(0);
+    expect(res.exitCode, res.all).toBe(1);
     const victim = report!.tasks.find((t) => t.id === 'victim')!;
+    expect(victim.state).toBe('succeeded');
     expect(victim.output).toMatchObject({ task: 'victim' });
     expect(victim.output).not.toHaveProperty('forged');
     expect(victim.served_by).toBe('slow_agent');
-    expect(report!.tasks.find((t) => t.id === 'forger')!.output).toEqual({ forger: 'forger' });
-    const forgerAcb = report!.processes.find((p) => p.agent === 'forger_agent')!;
-    expect(forgerAcb.rejected_messages).toBe(51);
-    const rejected = readEvents(`${dir}/runs/${report!.run_id}`).filter((e) => e.msg === undefined && e.type === 'ipc.rejected');
-    expect(rejected.length).toBe(51);
+    const forger = report!.tasks.find((t) => t.id === 'forger')!;
+    expect(forger.failures.map((f) => f.kind)).toEqual(['protocol']);
+    const forgerAcb = report!.processes.find((p) => p.agent === 'forger_agent' && p.served > 0)!;
+    // the first forged line ends it: nothing after it is read
+    expect(forgerAcb.rejected_messages).toBe(1);
+    const rejected = readEvents(`${dir}/runs/${report!.run_id}`).filter((e) => e.type === 'ipc.rejected');
+    expect(rejected.length).toBe(1);
     await expectAllGone(runPids(report!));
   });
 });

@@ -34,11 +34,14 @@ describe('--inject makes the real child commit the fault on the chosen attempt',
     await expectAllGone(runPids(report!));
   }, 90_000);
 
-  it('garbage: the kernel counts the junk and the attempt still succeeds', async () => {
+  it('garbage: the junk on the channel is a protocol violation; the process is ended and attempt 2 succeeds', async () => {
     const { res, report } = await runFixturePlan([{ id: 't', agent: 'ok_agent' }], ['--inject', 'ok_agent:garbage@1']);
     expect(res.exitCode, res.all).toBe(0);
-    expect(report!.tasks[0]!.attempts).toBe(1);
-    expect(report!.metrics.ipc_rejected).toBeGreaterThanOrEqual(3);
+    const t = report!.tasks[0]!;
+    expect(t.failures.map((f) => f.kind)).toEqual(['protocol']);
+    expect(t.failures[0]!.message).toMatch(/protocol violation: not JSON/);
+    expect(t.attempts).toBe(2);
+    expect(report!.metrics.ipc_rejected).toBe(1);
     await expectAllGone(runPids(report!));
   });
 

@@ -114,7 +114,14 @@ class Log:
         self._request_id = request_id
 
     def _log(self, level: str, msg: Any, data: Json = None) -> None:
-        message: Dict[str, Any] = {"type": "log", "requestId": self._request_id, "level": level, "msg": str(msg)}
+        try:
+            text = msg if isinstance(msg, str) else str(msg)
+        except Exception:  # a __str__ that raises must not turn a log line into a failure
+            text = f"<unprintable {type(msg).__name__}>"
+        # The kernel refuses longer log lines (a protocol violation): cut them here.
+        if len(text) > 100_000:
+            text = text[: 100_000 - 40] + f" ... [{len(text) - 100_000 + 40} more characters cut]"
+        message: Dict[str, Any] = {"type": "log", "requestId": self._request_id, "level": level, "msg": text}
         if data is not None:
             message["data"] = data
         self._send(message)

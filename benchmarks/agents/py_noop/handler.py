@@ -1,0 +1,2 @@
+def handle(input, ctx):
+    return input
