@@ -41,11 +41,6 @@ export type { KernelOptions } from './options.js';
 
 const WORKER_DIR = fileURLToPath(new URL('../../worker/', import.meta.url));
 
-/** An exception thrown by Node's IPC parser when a child wrote bytes that are not a message. */
-function isIpcParseError(err: unknown): boolean {
-  return err instanceof SyntaxError && /parseChannelMessages|child_process\/serialization/.test(err.stack ?? '');
-}
-
 export class Kernel {
   readonly runId: string;
   readonly runDir: string;
@@ -83,11 +78,6 @@ export class Kernel {
   readonly journal: JournalFacts;
   private durableRun: OpenRun | undefined;
   private readonly onUncaught = (err: unknown): void => {
-    if (isIpcParseError(err)) {
-      // A child wrote raw bytes that are not a message. Node cannot tell us which child: count it, go on.
-      this.events.emit({ type: 'ipc.garbage', message: (err as Error).message.slice(0, 200) });
-      return;
-    }
     this.fatalError = err;
     this.interrupt('uncaughtException');
     // run() ends every agent, writes the report and returns; the CLI then exits 70.
