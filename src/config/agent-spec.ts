@@ -51,11 +51,13 @@ export const agentSpecSchema = z
       .object({ tokens_per_call: z.number().int().min(0).default(0) })
       .strict()
       .prefault({}),
-    /** Restart intensity: more than max_restarts within window_ms opens the circuit. */
+    /** Restart intensity: more than max_restarts within window_ms, or max_failed_starts failed starts in a row, open the circuit. */
     restart: z
       .object({
         max_restarts: z.number().int().min(0).default(10),
         window_ms: z.number().int().positive().default(10_000),
+        /** Consecutive failed starts (ready timeout, load error, exit before ready) that open the circuit, however far apart. @default 3 */
+        max_failed_starts: z.number().int().min(1).max(1000).default(3),
       })
       .strict()
       .prefault({}),
