@@ -80,6 +80,10 @@ export const agentSpecSchema = z
       })
       .strict()
       .optional(),
+    /** Tasks (processes and threads) one agent process and all its descendants may have, where a pids cgroup exists (fork bombs fail with EAGAIN). @default 1024 */
+    pids_max: z.number().int().min(16).max(1_000_000).default(1024),
+    /** Cap of each agent process's log file (stdout and stderr), in MiB; beyond it the file is rotated to `.1` (one generation kept). @default 10 */
+    log_max_mb: z.number().min(0.0625).max(100_000).default(10),
     /** Grace between SIGTERM and SIGKILL when the kernel ends a process. @default 500 */
     kill_grace_ms: z.number().int().min(0).default(500),
     /** Each instance's message-bus mailbox: at most `size` messages; what a full one does (see docs/messaging.md). */

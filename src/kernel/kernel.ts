@@ -24,10 +24,12 @@ import { MetricsCollector } from '../observe/metrics.js';
 import { buildReport, writeReport, type RunReport, type RunStatus } from '../observe/report.js';
 import { TraceRecorder } from '../observe/trace.js';
 import { PACKAGE_ROOT } from '../paths.js';
+import { Containment, reapStale, type ContainmentReport } from '../process/containment/index.js';
 import { LocalRunner } from '../process/local-runner.js';
 import { sandboxFlags } from '../process/sandbox.js';
 import { Scheduler, type NewTask } from '../scheduler/scheduler.js';
 import { registerTaskSyscalls } from '../scheduler/task-syscalls.js';
+import { InputError } from '../errors.js';
 import type { KernelOptions } from './options.js';
 import { Services } from './services.js';
 import { RunHandlers } from '../transpile/run-handlers.js';
@@ -39,6 +41,13 @@ const WORKER_DIR = fileURLToPath(new URL('../../worker/', import.meta.url));
 /** An exception thrown by Node's IPC parser when a child wrote bytes that are not a message. */
 function isIpcParseError(err: unknown): boolean {
   return err instanceof SyntaxError && /parseChannelMessages|child_process\/serialization/.test(err.stack ?? '');
+}
+
+/** The containment mode: the option, else $AGENTOS_CONTAINMENT, else auto. Throws InputError E_USAGE for another value. */
+function containmentMode(opt: KernelOptions['containment']): NonNullable<KernelOptions['containment']> {
+  const v = opt ?? process.env.AGENTOS_CONTAINMENT ?? 'auto';
+  if (v === 'auto' || v === 'proc-walk' || v === 'off') return v;
+  throw new InputError('E_USAGE', `AGENTOS_CONTAINMENT=${v}: use auto, proc-walk or off (docs/containment.md)`);
 }
 
 export class Kernel {
@@ -68,6 +77,11 @@ export class Kernel {
   /** An uncaught error in the kernel itself; the CLI exits 70 when set. */
   fatalError: unknown;
   private runningPlan = false;
+  /** The run's containment: one cell per agent process (containment.ts); made on first use, after reapStale. */
+  private containmentP: Containment | undefined;
+  private containmentReport: ContainmentReport | undefined;
+  private reaped: Promise<void> | undefined;
+  private readonly containMode: NonNullable<KernelOptions['containment']>;
   private readonly onUncaught = (err: unknown): void => {
     if (isIpcParseError(err)) {
       // A child wrote raw bytes that are not a message. Node cannot tell us which child: count it, go on.
@@ -86,6 +100,7 @@ export class Kernel {
 
   constructor(private readonly opts: KernelOptions) {
     this.runId = opts.runId ?? randomBytes(3).toString('hex');
+    this.containMode = containmentMode(opts.containment);
     this.runDir = join(opts.runsDir, this.runId);
     this.handlers = new RunHandlers(this.runDir);
     mkdirSync(join(this.runDir, 'logs'), { recursive: true });
@@ -117,6 +132,7 @@ export class Kernel {
       nodeFlags: (s) => (opts.sandbox === false ? [] : sandboxFlags(s, this.vars)),
       ended: (acb) => this.services.processEnded(acb),
       sampleIntervalMs: opts.sampleIntervalMs ?? DEFAULTS.sampleMs,
+      containment: () => this.containment(),
     });
     this.scheduler = new Scheduler({ ...this.policy(), runner: this.runner, ...(opts.facts ? { facts: opts.facts } : {}) }, this.events, {
       concurrency: opts.concurrency ?? DEFAULTS.concurrency,
@@ -164,8 +180,24 @@ export class Kernel {
     await this.services.context.chargeText(acb, task, text);
   }
 
+  /** The run's containment, made on first use (never throws: a refused cgroup falls back to the /proc walk). */
+  private containment(): Containment | undefined {
+    if (this.containMode === 'off') return undefined;
+    this.containmentP ??= Containment.create({
+      runId: this.runId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64) || 'run',
+      mode: this.containMode === 'proc-walk' ? 'proc-walk' : 'auto',
+      ...(this.opts.runtimeDir ? { runtimeDir: this.opts.runtimeDir } : {}),
+    });
+    return this.containmentP;
+  }
+
   /** Start the processes of these agents (and their fallbacks) and wait until each is ready or failed. */
   async start(agents: Iterable<string>): Promise<void> {
+    // First remove what a killed kernel left (its cgroups, and the orphaned agents still in them).
+    if (this.containMode !== 'off') this.reaped ??= reapStale(this.opts.runtimeDir ? { runtimeDir: this.opts.runtimeDir } : {}).then((r) => {
+      if (r.removed.length > 0 || r.killed.length > 0) this.events.emit({ type: 'containment.reaped', removed: r.removed, killed: r.killed, failed: r.failed });
+    });
+    await this.reaped;
     const names = new Set<string>();
     for (const a of agents) for (const s of this.opts.registry.chain(a)) names.add(s.name);
     await this.handlers.prepareAll([...names].map((n) => this.opts.registry.get(n)));
@@ -226,6 +258,8 @@ export class Kernel {
       // Mailboxes become dead letters, waiting receivers get null, the KV figures at their fullest are kept.
       this.services.close();
       await this.runner.close();
+      // Every cell, then whatever still carries the run's tag; the run cgroups removed.
+      this.containmentReport = await this.containmentP?.cleanup();
       process.off('uncaughtException', this.onUncaught);
     })();
     return this.shutdownP;
@@ -244,6 +278,8 @@ export class Kernel {
       runner: this.runner,
       metrics: this.metrics,
       resources: this.monitor ? { samples: this.monitor.samples, decisions: this.monitor.decisions } : undefined,
+      containment: this.containmentReport ?? this.containmentP?.report(),
+      sampler: this.runner.sampler.report(),
       ...this.services.report(),
     });
   }

@@ -9,6 +9,8 @@ import type { ContextReport } from '../context/manager.js';
 import type { Acb, ProcessTable } from '../kernel-api/acb.js';
 import type { KvStats } from '../kvcache/store.js';
 import type { ConcurrencyDecision, ResourceSample } from '../monitor/resource-monitor.js';
+import type { ContainmentReport } from '../process/containment/types.js';
+import type { SamplerReport } from '../process/quota-sampler.js';
 import type { TaskGraph, TaskRecord } from '../scheduler/task-graph.js';
 import type { MetricsCollector, RunMetrics } from './metrics.js';
 
@@ -59,6 +61,10 @@ export interface RunReport {
   context?: ContextReport;
   /** KV-cache page store stats just before shutdown and after every process ended (when used). */
   kv?: { before_shutdown: KvStats; after_shutdown: KvStats };
+  /** Which mechanism held each agent process (cgroups or the /proc walk) and every process that escaped it (docs/containment.md). */
+  containment?: ContainmentReport;
+  /** The quota sampler: ticks, errors (EMFILE...) counted instead of stopping the kernel, the last error. */
+  sampler?: SamplerReport;
 }
 
 export function taskReport(t: TaskRecord): TaskReport {
@@ -119,6 +125,8 @@ export interface ReportParts {
   bus?: BusReport | undefined;
   context?: ContextReport | undefined;
   kv?: { before_shutdown: KvStats; after_shutdown: KvStats } | undefined;
+  containment?: ContainmentReport | undefined;
+  sampler?: SamplerReport | undefined;
 }
 
 /** The run report, assembled from the kernel's parts at the end of a run. */
@@ -148,5 +156,7 @@ export function buildReport(p: ReportParts): RunReport {
     ...(p.bus ? { bus: p.bus } : {}),
     ...(p.context ? { context: p.context } : {}),
     ...(p.kv ? { kv: p.kv } : {}),
+    ...(p.containment ? { containment: p.containment } : {}),
+    ...(p.sampler ? { sampler: p.sampler } : {}),
   };
 }

@@ -18,7 +18,7 @@ export interface ExitFacts {
   signal: NodeJS.Signals | null;
   killReason: KillReason | undefined;
   stderrTail: string;
-  /** The agent's cell recorded an OOM kill by the kernel (cgroup memory limit). */
+  /** The agent's cell recorded an OOM kill by the kernel (cgroup memory limit); `memory` when the process died of SIGKILL. */
   oomKilled?: boolean;
   /** The cgroup memory limit in force (MiB), for the message; absent without a memory cgroup. */
   cgroupLimitMb?: number;
@@ -37,7 +37,7 @@ export function classifyExit(f: ExitFacts, timeoutMs: number, quotaMb: number): 
   const how = f.signal ? `killed by ${f.signal}` : `exited with code ${f.code}`;
   if (f.killReason === 'timeout') return { kind: 'timeout', message: `no result within ${timeoutMs} ms; process group terminated (${how})` };
   if (f.killReason === 'cancelled') return { kind: 'cancelled', message: `task cancelled; process group terminated (${how})` };
-  if (f.oomKilled) {
+  if (f.oomKilled && f.signal === 'SIGKILL') {
     const limit = f.cgroupLimitMb !== undefined ? ` of ${f.cgroupLimitMb} MB` : '';
     return { kind: 'memory', message: `OOM-killed by the kernel at the cgroup memory limit${limit} (page cache counts; ${how})` };
   }

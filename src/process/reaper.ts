@@ -43,6 +43,11 @@ export class Reaper {
     this.post({ type: 'untrack', pgid });
   }
 
+  /** A run cgroup (containment): if the kernel dies, the reaper ends everything in it (cgroup.kill or SIGKILL each). */
+  trackCgroup(dir: string): void {
+    this.post({ type: 'track-cgroup', dir });
+  }
+
   /** Closing the channel is the reaper's signal to sweep and exit. */
   async close(): Promise<void> {
     // Hold the event loop until the reaper has really exited (no zombie left behind).
@@ -54,7 +59,7 @@ export class Reaper {
     clearTimeout(timer);
   }
 
-  private post(m: { type: 'track' | 'untrack'; pgid: number }): void {
+  private post(m: { type: 'track' | 'untrack'; pgid: number } | { type: 'track-cgroup'; dir: string }): void {
     if (!this.sub.connected) return;
     try {
       this.sub.send(m);

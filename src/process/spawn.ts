@@ -3,7 +3,7 @@
  * through execa with a JSON IPC channel, in its own process group (`detached`), stdout straight to its
  * log file, stderr piped (the kernel keeps its tail), and the agent's identity in the environment only.
  */
-import { execaNode, type ResultPromise } from 'execa';
+import { execa, execaNode, type ResultPromise } from 'execa';
 import type { AgentSpec } from '../config/agent-spec.js';
 import { AgentOSError } from '../errors.js';
 import { ENV } from '../protocol/messages.js';
@@ -23,12 +23,15 @@ export interface SpawnOptions {
   nodeFlags: string[];
   /** File descriptor the child's stdout is written to. */
   stdoutFd: number;
+  /** Containment hook: the command to start instead (its cell's launcher: same pid, placed before it runs), and env to add (the run tag). */
+  wrapCommand?: ((file: string, args: string[]) => { file: string; args: string[] }) | undefined;
+  extraEnv?: Record<string, string> | undefined;
 }
 
 export function spawnAgent(spec: AgentSpec, instance: number, o: SpawnOptions): ResultPromise {
   const title = `agentos-agent ${spec.name}#${instance} run=${o.runId}`;
-  return execaNode(o.workerPath, title.split(' '), {
-    nodeOptions: [`--max-old-space-size=${spec.memory_mb}`, ...o.nodeFlags],
+  const nodeOptions = [`--max-old-space-size=${spec.memory_mb}`, ...o.nodeFlags];
+  const options = {
     ipc: true,
     serialization: 'json',
     detached: true, // own process group: one kill reaches the handler's grandchildren too
@@ -44,6 +47,10 @@ export function spawnAgent(spec: AgentSpec, instance: number, o: SpawnOptions): 
       [ENV.agent]: spec.name,
       [ENV.instance]: String(instance),
       [ENV.run]: o.runId,
+      ...o.extraEnv,
     },
-  });
+  } as const;
+  if (!o.wrapCommand) return execaNode(o.workerPath, title.split(' '), { ...options, nodeOptions });
+  const w = o.wrapCommand(process.execPath, [...nodeOptions, o.workerPath, ...title.split(' ')]);
+  return execa(w.file, w.args, options);
 }
