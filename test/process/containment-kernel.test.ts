@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { RunReport } from '../../src/observe/report.js';
 import { detect } from '../../src/process/containment/detect.js';
-import { cleanupTempDirs, CLI, expectAllGone, pidAlive, readEvents, readJson, ROOT, runCli, runPids, writePlan, type PlanTask } from '../helpers.js';
+import { cleanupTempDirs, CLI, expectAllGone, pidAlive, readEvents, readJson, ROOT, runCli, runPids, startCli, waitFor, writePlan, type PlanTask } from '../helpers.js';
 import { execa } from 'execa';
 
 const caps = detect();
@@ -40,10 +40,9 @@ async function run(tasks: PlanTask[], opts: { shell?: string; extra?: string[] }
   return { res, report: report!, runDir: join(dir, 'runs', report!.run_id), dir };
 }
 
-const escapedPids = (runDir: string): number[] =>
-  readEvents(runDir)
-    .filter((e) => e.type === 'task.log' && e.msg === 'escaped')
-    .flatMap((e) => (e.data as { pids: number[] }).pids);
+const escapedPidsOf = (events: Array<Record<string, unknown>>): number[] =>
+  events.filter((e) => e.type === 'task.log' && e.msg === 'escaped').flatMap((e) => (e.data as { pids: number[] }).pids);
+const escapedPids = (runDir: string): number[] => escapedPidsOf(readEvents(runDir));
 
 /** No cgroup directory of this run is left in any hierarchy. */
 function noCgroupsLeft(report: RunReport): void {
@@ -75,6 +74,32 @@ describe('descendants that leave the group or session end with the attempt', () 
     for (const p of pids) expect(pidAlive(p), `helper ${p} outlived the run`).toBe(false);
     expect(report.containment!.agents[0]).toMatchObject({ mechanism: 'proc-walk', cgroups: [] });
     await expectAllGone(runPids(report));
+  });
+});
+
+describe('a SIGKILLed kernel', () => {
+  it.skipIf(!cgroups)('its agents and their escaped helpers die by the reaper\'s cgroup.kill; the next run removes its cgroups', async () => {
+    const { dir, plan } = writePlan([{ id: 't1', agent: 'lingerer' }]);
+    const runs = join(dir, 'runs');
+    const cli = startCli(['run', plan, '--agents', AGENTS, '--runs-dir', runs]);
+    const events = (): Array<Record<string, unknown>> => (existsSync(runs) ? readdirSync(runs).flatMap((r) => readEvents(join(runs, r))) : []);
+    await waitFor(() => escapedPidsOf(events()).length === 2, 30_000, 'the helpers to start');
+    const helpers = escapedPidsOf(events());
+    leftovers.push(...helpers);
+    const agentPid = Number(events().find((e) => e.type === 'process.ready')!.pid);
+    const runId = readdirSync(runs)[0]!;
+    const stale = readdirSync(caps.v2!.own_dir).filter((n) => n.startsWith(`agentos-${runId}.k${cli.pid}.`));
+    expect(stale).toHaveLength(1);
+    process.kill(cli.pid!, 'SIGKILL');
+    await cli;
+    await expectAllGone([agentPid, ...helpers]);
+    // The directories stay until the next kernel starts: reapStale removes them.
+    expect(existsSync(join(caps.v2!.own_dir, stale[0]!))).toBe(true);
+    const next = await run([{ id: 'q', agent: 'quick' }]);
+    expect(next.res.exitCode, next.res.all).toBe(0);
+    expect(existsSync(join(caps.v2!.own_dir, stale[0]!))).toBe(false);
+    const reaped = readEvents(next.runDir).find((e) => e.type === 'containment.reaped');
+    expect(reaped?.removed).toEqual(expect.arrayContaining([join(caps.v2!.own_dir, stale[0]!)]));
   });
 });
 
