@@ -16,7 +16,9 @@ import pidusage from 'pidusage';
 import { recordSample } from '../kernel-api/acb.js';
 import type { EventLog } from '../kernel-api/events.js';
 import type { AgentProcess } from './agent-process.js';
-import { rssBytes, treeRssBytes } from './containment/index.js';
+import { join } from 'node:path';
+import { readPids } from './containment/cgfs.js';
+import { kernelPageSize, treeRssBytes } from './containment/index.js';
 import { checkLogs } from './logs.js';
 
 const MB = 1024 * 1024;
@@ -24,6 +26,8 @@ const MB = 1024 * 1024;
 const CLK_TCK = 100;
 /** A `sampler.error` event at most this often (the count in the report is exact). */
 const ERROR_EVENT_EVERY_MS = 5_000;
+/** Agents measured per event-loop turn. */
+const SLICE = 25;
 
 /** report.json `sampler`. */
 export interface SamplerReport {
@@ -35,33 +39,46 @@ export interface SamplerReport {
   busy_ms: number;
 }
 
-/** Bytes of an agent's whole tree now; errors counted. */
-function treeBytes(p: AgentProcess): { bytes: number; errors: number } {
+/** RSS (bytes) and utime + stime (clock ticks) of one process from /proc/<pid>/stat; null when gone, 'error' otherwise. */
+function statOf(pid: number): { bytes: number; ticks: number } | null | 'error' {
+  let s: string;
+  try {
+    s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' || code === 'ESRCH' ? null : 'error';
+  }
+  // Fields after the command (which may hold spaces): state is field 3, utime 14, stime 15, rss 24.
+  const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+  return { bytes: Number(f[21]) * kernelPageSize(), ticks: Number(f[11]) + Number(f[12]) };
+}
+
+/**
+ * Bytes of an agent's whole tree and its own CPU ticks, errors counted. With a cgroup: every pid of the
+ * cell (one read of cgroup.procs, one of each process's stat: the agent's stat serves CPU too).
+ */
+function measure(p: AgentProcess): { bytes: number; ticks: number | null; errors: number } {
   const cell = p.cell;
-  if (cell && (cell.dirs.v2 ?? cell.dirs.memory ?? cell.dirs.pids ?? cell.dirs.freezer)) {
+  const dir = cell ? (cell.dirs.v2 ?? cell.dirs.memory ?? cell.dirs.pids ?? cell.dirs.freezer) : null;
+  if (dir) {
     let bytes = 0;
     let errors = 0;
-    for (const pid of cell.members()) {
-      const b = rssBytes(pid);
-      if (b === 'error') errors++;
-      else if (b !== null) bytes += b;
+    let ticks: number | null = null;
+    // cgroup.procs as is: a zombie's rss is 0.
+    for (const pid of readPids(join(dir, 'cgroup.procs'))) {
+      const st = statOf(pid);
+      if (st === 'error') errors++;
+      else if (st !== null) {
+        bytes += st.bytes;
+        if (pid === p.pid) ticks = st.ticks;
+      }
     }
-    return { bytes, errors };
+    return { bytes, ticks, errors };
   }
   // No tag scan here: it reads every process's environ (docs/containment.md); the kill path uses it.
   const t = treeRssBytes(p.pid);
-  return { bytes: t.bytes, errors: t.errors };
-}
-
-/** utime + stime of a process (clock ticks), or null when gone or unreadable. */
-function cpuTicks(pid: number): number | null {
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    return Number(f[11]) + Number(f[12]);
-  } catch {
-    return null;
-  }
+  const st = statOf(p.pid);
+  return { bytes: t.bytes, ticks: st && st !== 'error' ? st.ticks : null, errors: t.errors };
 }
 
 export class QuotaSampler {
@@ -105,7 +122,7 @@ export class QuotaSampler {
     this.running = true;
     const t0 = performance.now();
     try {
-      const measured = process.platform === 'linux' ? this.measureProc(procs) : await this.measurePs(procs);
+      const measured = process.platform === 'linux' ? await this.measureProc(procs) : await this.measurePs(procs);
       const samples: Array<{ agent: string; instance: number; pid: number; rss_mb: number; cpu: number }> = [];
       for (const [p, m] of measured) {
         if (!p.alive) continue; // exited between listing and reading
@@ -127,17 +144,23 @@ export class QuotaSampler {
     }
   }
 
-  private measureProc(procs: AgentProcess[]): Map<AgentProcess, { bytes: number; cpu: number }> {
+  /**
+   * Synchronous reads in slices of SLICE agents with a turn of the event loop between them, so a tick
+   * over many agents never holds up dispatch for long (and no file handle lives across the yield).
+   */
+  private async measureProc(procs: AgentProcess[]): Promise<Map<AgentProcess, { bytes: number; cpu: number }>> {
     const out = new Map<AgentProcess, { bytes: number; cpu: number }>();
-    const now = performance.now();
     const seen = new Set<number>();
     let errors = 0;
-    for (const p of procs) {
-      const t = treeBytes(p);
+    for (let i = 0; i < procs.length; i++) {
+      if (i > 0 && i % SLICE === 0) await new Promise<void>((r) => setImmediate(r));
+      const p = procs[i]!;
+      const now = performance.now();
+      const t = measure(p);
       errors += t.errors;
       if (t.bytes === 0 && t.errors > 0) continue; // nothing readable: no sample rather than a false 0
       seen.add(p.pid);
-      const ticks = cpuTicks(p.pid);
+      const ticks = t.ticks;
       const prev = this.prevCpu.get(p.pid);
       let cpu = 0;
       if (ticks !== null) {
