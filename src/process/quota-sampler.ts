@@ -26,6 +26,12 @@ const MB = 1024 * 1024;
 const CLK_TCK = 100;
 /** A `sampler.error` event at most this often (the count in the report is exact). */
 const ERROR_EVENT_EVERY_MS = 5_000;
+/** One agent's sample: its cell's RSS, its CPU %, and whether its cell's OOM counter rose since the last tick. */
+interface Measured {
+  bytes: number;
+  cpu: number;
+  oom: boolean;
+}
 /** Agents measured per event-loop turn. */
 const SLICE = 25;
 
@@ -85,6 +91,7 @@ export class QuotaSampler {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private readonly prevCpu = new Map<number, { ticks: number; at: number }>();
+  private readonly oomSeen = new WeakMap<AgentProcess, number>();
   private lastErrorEventAt = -Infinity;
   ticks = 0;
   errors = 0;
@@ -129,7 +136,7 @@ export class QuotaSampler {
         const acb = p.acb;
         recordSample(acb, Math.round((m.bytes / MB) * 10) / 10, Math.round(m.cpu * 10) / 10);
         samples.push({ agent: acb.agent, instance: acb.instance, pid: p.pid, rss_mb: acb.rss_mb, cpu: acb.cpu });
-        if (acb.rss_mb > acb.quota_mb) {
+        if (acb.rss_mb > acb.quota_mb || m.oom) {
           this.events.emit({ type: 'quota.exceeded', agent: acb.agent, instance: acb.instance, pid: p.pid, rss_mb: acb.rss_mb, quota_mb: acb.quota_mb });
           p.terminate('memory');
         }
@@ -148,8 +155,8 @@ export class QuotaSampler {
    * Synchronous reads in slices of SLICE agents with a turn of the event loop between them, so a tick
    * over many agents never holds up dispatch for long (and no file handle lives across the yield).
    */
-  private async measureProc(procs: AgentProcess[]): Promise<Map<AgentProcess, { bytes: number; cpu: number }>> {
-    const out = new Map<AgentProcess, { bytes: number; cpu: number }>();
+  private async measureProc(procs: AgentProcess[]): Promise<Map<AgentProcess, Measured>> {
+    const out = new Map<AgentProcess, Measured>();
     const seen = new Set<number>();
     let errors = 0;
     for (let i = 0; i < procs.length; i++) {
@@ -167,7 +174,7 @@ export class QuotaSampler {
         if (prev && now > prev.at) cpu = ((ticks - prev.ticks) / CLK_TCK / ((now - prev.at) / 1000)) * 100;
         this.prevCpu.set(p.pid, { ticks, at: now });
       }
-      out.set(p, { bytes: t.bytes, cpu: Math.max(0, cpu) });
+      out.set(p, { bytes: t.bytes, cpu: Math.max(0, cpu), oom: this.newOom(p) });
     }
     // Only live processes are remembered.
     for (const pid of this.prevCpu.keys()) if (!seen.has(pid)) this.prevCpu.delete(pid);
@@ -175,9 +182,23 @@ export class QuotaSampler {
     return out;
   }
 
-  private async measurePs(procs: AgentProcess[]): Promise<Map<AgentProcess, { bytes: number; cpu: number }>> {
+  private async measurePs(procs: AgentProcess[]): Promise<Map<AgentProcess, Measured>> {
     const stats = await pidusage(procs.map((p) => p.pid));
-    return new Map(procs.filter((p) => stats[p.pid]).map((p) => [p, { bytes: stats[p.pid]!.memory, cpu: stats[p.pid]!.cpu }]));
+    return new Map(procs.filter((p) => stats[p.pid]).map((p) => [p, { bytes: stats[p.pid]!.memory, cpu: stats[p.pid]!.cpu, oom: false }]));
+  }
+
+  /**
+   * The v1 OOM killer ends one process of the cell (the largest), often a descendant, and the agent
+   * lives on over its quota: a rise of the cell's OOM counter ends the attempt as `memory`. (v2 sets
+   * memory.oom.group=1: the kernel ends the whole cell itself.) One read per agent, v1 only.
+   */
+  private newOom(p: AgentProcess): boolean {
+    const cell = p.cell;
+    if (!cell || cell.plan.memory !== 'cgroup-v1' || !cell.dirs.memory) return false;
+    const n = cell.oomKills();
+    const seen = this.oomSeen.get(p) ?? 0;
+    this.oomSeen.set(p, n);
+    return n > seen;
   }
 
   private fail(n: number, message: string): void {

@@ -127,6 +127,18 @@ describe('limits', () => {
 });
 
 describe('the quota sampler', () => {
+  it.each(['auto', 'proc-walk'])('(%s) counts a descendant started from a worker thread that left the session', async (mode) => {
+    process.env.AGENTOS_CONTAINMENT = mode;
+    const { report, runDir } = await run([{ id: 'w', agent: 'thread_hog' }], { extra: ['--sample-ms', '50'] });
+    const gc = readEvents(runDir).find((e) => e.type === 'task.log' && e.msg === 'grandchild');
+    const gcPid = (gc?.data as { pid: number } | undefined)?.pid;
+    if (gcPid) leftovers.push(gcPid);
+    const f = report.tasks[0]!.failures[0]!;
+    expect(f.kind, f.message).toBe('memory');
+    expect(gcPid).toBeGreaterThan(0);
+    await expectAllGone([...runPids(report), gcPid!]);
+  });
+
   it('holds no handle for dead descendants, and a low fd limit does not stop the kernel', async () => {
     const tasks = [{ id: 'tests', agent: 'churner', input: { secs: 4 } }, { id: 'after', agent: 'flaky_abort', deps: ['tests'] }];
     const { res, report } = await run(tasks, { shell: 'ulimit -n 256', extra: ['--sample-ms', '50'] });
