@@ -25,9 +25,9 @@ function describe(e: TimedEvent): string | undefined {
     case 'process.exited':
       return e.state === 'crashed' ? `${pad('process', 9)}${e.agent}#${e.instance} pid ${e.pid} ended (${e.reason}, ${e.signal ?? `code ${e.code}`})` : undefined;
     case 'process.restart':
-      return `${pad('restart', 9)}${e.agent}#${e.instance} replaced by a fresh process (restart ${e.restarts})`;
+      return `${pad('restart', 9)}${e.agent}#${e.instance} ${e.replaced === false ? 'not replaced' : 'replaced by a fresh process'} (restart ${e.restarts})`;
     case 'agent.circuit_open':
-      return `${pad('circuit', 9)}${e.agent}: ${e.restarts} restarts within ${e.window_ms} ms, no more work for it`;
+      return `${pad('circuit', 9)}${e.agent}: ${e.cause === 'failed_starts' ? 'failed starts in a row' : `${e.restarts} restarts within ${e.window_ms} ms`}, no more work for it${e.last_error ? ` (last: ${e.last_error})` : ''}`;
     case 'task.state':
       if (e.state === 'running') return `${pad('task', 9)}${pad(e.task, 14)} running on ${e.agent}#${e.instance ?? '?'} (attempt ${e.attempt ?? '?'}, pid ${e.pid ?? '?'})`;
       if (e.state === 'succeeded') return `${pad('task', 9)}${pad(e.task, 14)} succeeded${e.attempt && e.attempt > 1 ? ` on attempt ${e.attempt}` : ''}`;

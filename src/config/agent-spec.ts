@@ -51,11 +51,13 @@ export const agentSpecSchema = z
       .object({ tokens_per_call: z.number().int().min(0).default(0) })
       .strict()
       .prefault({}),
-    /** Restart intensity: more than max_restarts within window_ms opens the circuit. */
+    /** Restart intensity: more than max_restarts within window_ms, or max_failed_starts failed starts in a row, open the circuit. */
     restart: z
       .object({
         max_restarts: z.number().int().min(0).default(10),
         window_ms: z.number().int().positive().default(10_000),
+        /** Consecutive failed starts (ready timeout, load error, exit before ready) that open the circuit, however far apart. @default 3 */
+        max_failed_starts: z.number().int().min(1).max(1000).default(3),
       })
       .strict()
       .prefault({}),
@@ -78,6 +80,10 @@ export const agentSpecSchema = z
       })
       .strict()
       .optional(),
+    /** Tasks (processes and threads) one agent process and all its descendants may have, where a pids cgroup exists (fork bombs fail with EAGAIN). @default 1024 */
+    pids_max: z.number().int().min(16).max(1_000_000).default(1024),
+    /** Cap of each agent process's log file (stdout and stderr), in MiB; beyond it the file is rotated to `.1` (one generation kept). @default 10 */
+    log_max_mb: z.number().min(0.0625).max(100_000).default(10),
     /** Grace between SIGTERM and SIGKILL when the kernel ends a process. @default 500 */
     kill_grace_ms: z.number().int().min(0).default(500),
     /** Each instance's message-bus mailbox: at most `size` messages; what a full one does (see docs/messaging.md). */

@@ -36,7 +36,7 @@ export interface Acb {
   task: string | null;
   /** Attempts this process was given. */
   served: number;
-  /** Restarts of this agent slot before this process. */
+  /** Restarts of this agent counted so far: when this process started, and once it died, including its own death (agrees with report agents[].restarts and metrics). */
   restarts: number;
   rss_mb: number;
   cpu: number;
@@ -106,6 +106,11 @@ export function recordSample(acb: Acb, rssMb: number, cpu: number): void {
   acb.rss_mb = rssMb;
   acb.cpu = cpu;
   if (rssMb > acb.peak_rss_mb) acb.peak_rss_mb = rssMb;
+}
+
+/** The agent's restart count, recorded on the process whose death it counts. */
+export function setRestarts(acb: Acb, restarts: number): void {
+  acb.restarts = restarts;
 }
 
 /** The RSS quota (MiB) the sampler enforces for the current attempt. */

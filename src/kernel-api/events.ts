@@ -27,8 +27,14 @@ export type KernelEvent =
   | { type: 'process.ready'; agent: string; instance: number; pid: number; ready_ms: number }
   | { type: 'process.init_failed'; agent: string; instance: number; pid: number | undefined; message: string }
   | { type: 'process.exited'; agent: string; instance: number; pid: number; code: number | null; signal: string | null; reason: string; state: ProcState }
-  | { type: 'process.restart'; agent: string; instance: number; restarts: number }
-  | { type: 'agent.circuit_open'; agent: string; restarts: number; window_ms: number }
+  | { type: 'process.restart'; agent: string; instance: number; restarts: number; /** false: the death opened the circuit, no replacement */ replaced?: boolean }
+  | { type: 'containment.error'; agent: string; instance: number; message: string }
+  | { type: 'containment.escaped'; agent: string; instance: number; pid: number; cmd: string; found_by: 'parent' | 'tag'; killed: boolean }
+  | { type: 'containment.reaped'; removed: string[]; killed: number[]; failed: string[] }
+  | { type: 'sampler.error'; errors: number; message: string }
+  | { type: 'log.rotated'; agent: string; instance: number; stream: 'log'; bytes: number }
+  | { type: 'agent.wait_expired'; agent: string; waiters: number; waited_ms: number }
+  | { type: 'agent.circuit_open'; agent: string; restarts: number; window_ms: number; /** why: restart intensity, or failed starts in a row */ cause?: 'intensity' | 'failed_starts'; /** the last death's or failed start's message */ last_error?: string }
   | { type: 'task.added'; task: string; agent: string; deps: string[]; dynamic: boolean }
   | { type: 'task.spawn_rejected'; task: string; by: string; code: string; message: string }
   | { type: 'task.state'; task: string; state: TaskState; agent?: string; attempt?: number; pid?: number; instance?: number; reason?: string }

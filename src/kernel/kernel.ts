@@ -32,6 +32,7 @@ import { Scheduler, type NewTask } from '../scheduler/scheduler.js';
 import { registerTaskSyscalls } from '../scheduler/task-syscalls.js';
 import type { KernelOptions } from './options.js';
 import { Services } from './services.js';
+import { RunContainment } from './run-containment.js';
 import { boundedClose, SHUTDOWN_SLACK_MS } from './shutdown.js';
 import { JournalFacts } from './durable.js';
 import { closeRun, openRun, type OpenRun } from './run-journal.js';
@@ -77,6 +78,8 @@ export class Kernel {
   /** The run journal's sink (src/kernel/durable.ts): attached in run(), unless `journal: false`. */
   readonly journal: JournalFacts;
   private durableRun: OpenRun | undefined;
+  /** The run's containment: one cell per agent process (run-containment.ts); made on first use, after reapStale. */
+  private readonly contain: RunContainment;
   private readonly onUncaught = (err: unknown): void => {
     this.fatalError = err;
     this.interrupt('uncaughtException');
@@ -90,6 +93,7 @@ export class Kernel {
 
   constructor(private readonly opts: KernelOptions) {
     this.runId = opts.runId ?? randomBytes(3).toString('hex');
+    this.contain = new RunContainment(this.runId, opts.containment, opts.runtimeDir, this.events);
     this.runDir = join(opts.runsDir, this.runId);
     this.handlers = new RunHandlers(this.runDir);
     mkdirSync(join(this.runDir, 'logs'), { recursive: true });
@@ -124,6 +128,7 @@ export class Kernel {
       ended: (acb) => this.services.processEnded(acb),
       sampleIntervalMs: opts.sampleIntervalMs ?? DEFAULTS.sampleMs,
       reaper: { runDir: this.runDir, events: this.events, socket: () => this.controlSocket },
+      containment: () => this.contain.get(),
     });
     this.scheduler = new Scheduler({ ...this.policy(), runner: this.runner, facts: opts.facts ?? this.journal }, this.events, {
       runId: this.runId,
@@ -157,24 +162,16 @@ export class Kernel {
       // Token budget: an agent that spent its budget takes no more work (kind token_quota).
       admit: (agent) => this.services.admit(agent),
       // Only called for agents with a token_budget: their outputs count against it too.
-      settled: (_agent, task, place, output) => this.charge(task, place, output),
+      settled: async (_agent, task, place: AttemptPlace, output) => {
+        const acb: Acb | undefined = this.table.byPid(place.pid);
+        if (acb) await this.services.chargeOutput(acb, task, output);
+      },
     };
-  }
-
-  private async charge(task: string, place: AttemptPlace, output: unknown): Promise<void> {
-    const acb: Acb | undefined = this.table.byPid(place.pid);
-    if (!acb) return;
-    let text: string;
-    try {
-      text = typeof output === 'string' ? output : (JSON.stringify(output) ?? '');
-    } catch {
-      text = String(output);
-    }
-    await this.services.context.chargeText(acb, task, text);
   }
 
   /** Start the processes of these agents (and their fallbacks) and wait until each is ready or failed. */
   async start(agents: Iterable<string>): Promise<void> {
+    await this.contain.reapStale();
     const names = new Set<string>();
     for (const a of agents) for (const s of this.opts.registry.chain(a)) names.add(s.name);
     await this.handlers.prepareAll([...names].map((n) => this.opts.registry.get(n)));
@@ -257,6 +254,7 @@ export class Kernel {
       // Mailboxes become dead letters, waiting receivers get null, the KV figures at their fullest are kept.
       this.services.close();
       await boundedClose({ close: () => this.runner.close(), reaper: () => this.runner.reaper, events: this.events, boundMs: this.shutdownBoundMs(), forced: this.forced });
+      await this.contain.cleanup();
       process.off('uncaughtException', this.onUncaught);
     })();
     return this.shutdownP;
@@ -289,6 +287,8 @@ export class Kernel {
       runner: this.runner,
       metrics: this.metrics,
       resources: this.monitor ? { samples: this.monitor.samples, decisions: this.monitor.decisions } : undefined,
+      containment: this.contain.report(),
+      sampler: this.runner.sampler.report(),
       ...this.services.report(),
       incidents: this.incidents.list,
     });

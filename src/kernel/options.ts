@@ -35,6 +35,14 @@ export interface KernelOptions {
   trace?: boolean;
   /** KV-cache page store settings (block size, payload width, capacity, prefix caching). */
   kv?: KvStoreOptions;
+  /**
+   * How agent processes are contained (docs/containment.md): `auto` uses the cgroups this machine
+   * allows, else the /proc walk; `proc-walk` never touches cgroups; `off` only process groups (tests of
+   * the old behaviour). @default auto
+   */
+  containment?: 'auto' | 'proc-walk' | 'off';
+  /** The per-user runtime directory: containment records its cgroups there so the next kernel can reap them after a crash. */
+  runtimeDir?: string;
   /** Where the scheduler's facts go before they take effect. @default the run journal (unless `journal: false`) */
   facts?: FactSink;
   /**

@@ -84,6 +84,17 @@ export class Services {
     return this.contextP?.admit(agent);
   }
 
+  /** After a successful attempt of an agent with a token_budget: its output counts against the budget too. */
+  async chargeOutput(acb: Acb, task: string, output: unknown): Promise<void> {
+    let text: string;
+    try {
+      text = typeof output === 'string' ? output : (JSON.stringify(output) ?? '');
+    } catch {
+      text = String(output);
+    }
+    await this.context.chargeText(acb, task, text);
+  }
+
   /** A process ended (exit or crash): free what it held. */
   processEnded(acb: Acb): void {
     this.busP?.processEnded(acb);

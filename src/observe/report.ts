@@ -7,6 +7,8 @@ import type { ContextReport } from '../context/manager.js';
 import type { Acb, ProcessTable } from '../kernel-api/acb.js';
 import type { KvStats } from '../kvcache/store.js';
 import type { ConcurrencyDecision, ResourceSample } from '../monitor/resource-monitor.js';
+import type { ContainmentReport } from '../process/containment/types.js';
+import type { SamplerReport } from '../process/quota-sampler.js';
 import type { TaskGraph, TaskRecord } from '../scheduler/task-graph.js';
 import type { Incident } from './incidents.js';
 import type { ReplayTask, RunState } from '../journal/replay.js';
@@ -66,6 +68,10 @@ export interface RunReport {
   kv?: { before_shutdown: KvStats; after_shutdown: KvStats };
   /** What happened to the kernel itself: stopped and continued, reaper stopped or lost, shutdown overdue (when any). */
   incidents?: Incident[];
+  /** Which mechanism held each agent process (cgroups or the /proc walk) and every process that escaped it (docs/containment.md). */
+  containment?: ContainmentReport;
+  /** The quota sampler: ticks, errors (EMFILE...) counted instead of stopping the kernel, the last error. */
+  sampler?: SamplerReport;
 }
 
 export function taskReport(t: TaskRecord): TaskReport {
@@ -127,6 +133,8 @@ export interface ReportParts {
   context?: ContextReport | undefined;
   kv?: { before_shutdown: KvStats; after_shutdown: KvStats } | undefined;
   incidents?: readonly Incident[] | undefined;
+  containment?: ContainmentReport | undefined;
+  sampler?: SamplerReport | undefined;
   /** The run's state read back from its journal: the source of the task section, start and resumes. */
   journal?: RunState | undefined;
 }
@@ -187,5 +195,7 @@ export function buildReport(p: ReportParts): RunReport {
     ...(p.context ? { context: p.context } : {}),
     ...(p.kv ? { kv: p.kv } : {}),
     ...(p.incidents?.length ? { incidents: [...p.incidents] } : {}),
+    ...(p.containment ? { containment: p.containment } : {}),
+    ...(p.sampler ? { sampler: p.sampler } : {}),
   };
 }

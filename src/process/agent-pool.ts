@@ -1,17 +1,21 @@
 /**
- * The warm processes of one agent. Hands out idle processes, replaces any that die, and counts restarts
- * against an intensity window: more than `restart.max_restarts` within `restart.window_ms` opens the
- * circuit, and the agent's waiting and future work fails fast (to the fallback) instead of crash-looping.
+ * The warm processes of one agent. Hands out idle processes, replaces any that die, and ends restart
+ * loops: more than `restart.max_restarts` deaths within `restart.window_ms` (restart intensity), or
+ * `restart.max_failed_starts` failed starts in a row however far apart (a process that times out at
+ * ready, fails to load, or dies before ready), open the circuit; the agent's waiting and future work
+ * then fails fast (to the fallback) with the last failure's message instead of crash-looping. A task
+ * waiting for a process has a deadline too: if no process of the agent is ready for
+ * (ready_timeout_ms + kill_grace_ms) x (max_failed_starts + 1), the waiters fail (E_SPAWN).
  */
 import type { AgentSpec } from '../config/agent-spec.js';
 import { AgentOSError } from '../errors.js';
+import { setRestarts, type ProcessTable } from '../kernel-api/acb.js';
 import { AgentProcess, type ProcessContext } from './agent-process.js';
-import type { ProcessTable } from '../kernel-api/acb.js';
 
-/** The agent restarted too often: it takes no more work (code E_CIRCUIT_OPEN). */
+/** The agent restarted too often or never started: it takes no more work (code E_CIRCUIT_OPEN). */
 export class CircuitOpenError extends AgentOSError {
-  constructor(agent: string, restarts: number, windowMs: number) {
-    super('E_CIRCUIT_OPEN', `agent ${agent} is stopped: ${restarts} restarts within ${windowMs} ms (circuit open)`);
+  constructor(agent: string, why: string, last: string | undefined) {
+    super('E_CIRCUIT_OPEN', `agent ${agent} is stopped: ${why} (circuit open)${last ? `; last failure: ${last}` : ''}`);
     this.name = 'CircuitOpenError';
   }
 }
@@ -26,7 +30,12 @@ export class AgentPool {
   private readonly waiters: Waiter[] = [];
   private readonly slots: Array<AgentProcess | undefined>;
   private readonly restartTimes: number[] = [];
+  private readonly startErrors = new WeakMap<AgentProcess, string>();
   private restarts = 0;
+  private failedStarts = 0;
+  private lastFailure: string | undefined;
+  private lastReadyAt = performance.now();
+  private waitTimer: NodeJS.Timeout | undefined;
   private circuit: CircuitOpenError | undefined;
   private closing = false;
   private started: Promise<void> | undefined;
@@ -50,6 +59,7 @@ export class AgentPool {
     return this.slots.filter((p): p is AgentProcess => p !== undefined && p.alive);
   }
 
+  /** Deaths counted against the agent (crash, kill, failed start): report agents[].restarts, metrics.restarts and each ACB agree. */
   get restartCount(): number {
     return this.restarts;
   }
@@ -59,7 +69,16 @@ export class AgentPool {
   }
 
   /**
-   * An idle, ready process of this agent (waits for one). Rejects with CircuitOpenError.
+   * How long waiters may go without any ready process of this agent (ms):
+   * (ready_timeout_ms + kill_grace_ms) x (max_failed_starts + 1).
+   */
+  get waitBoundMs(): number {
+    return (this.spec.ready_timeout_ms + this.spec.kill_grace_ms) * (this.spec.restart.max_failed_starts + 1);
+  }
+
+  /**
+   * An idle, ready process of this agent (waits for one). Rejects with CircuitOpenError, or AgentOSError
+   * E_SPAWN when no process became ready within waitBoundMs.
    * `retry`: the caller retries a task that already ran; it waits at the head of the line, so a retried
    * task finishes next instead of behind the whole backlog (measured with agentos stress, 10 agents x
    * 2,000 tasks at R = 0.1: p95 latency 21,474 ms -> 949 ms, max 39,175 ms -> 2,083 ms).
@@ -71,6 +90,7 @@ export class AgentPool {
     return new Promise<AgentProcess>((resolve, reject) => {
       if (opts.retry) this.waiters.unshift({ resolve, reject });
       else this.waiters.push({ resolve, reject });
+      this.armWaitTimer(this.waitBoundMs);
     });
   }
 
@@ -90,7 +110,33 @@ export class AgentPool {
   }
 
   private failWaiters(err: Error): void {
+    clearTimeout(this.waitTimer);
+    this.waitTimer = undefined;
     for (const w of this.waiters.splice(0)) w.reject(err);
+  }
+
+  /** One timer per pool (not per waiter: acquire is on the dispatch path). */
+  private armWaitTimer(ms: number): void {
+    if (this.waitTimer) return;
+    this.waitTimer = setTimeout(() => this.checkWaiters(), ms);
+    this.waitTimer.unref();
+  }
+
+  private checkWaiters(): void {
+    this.waitTimer = undefined;
+    if (this.waiters.length === 0 || this.closing) return;
+    const now = performance.now();
+    // A ready process, even a busy one, is progress: its waiters are served when it is released.
+    if (this.slots.some((s) => s?.alive && s.acb.ready_ms !== null)) this.lastReadyAt = now;
+    const waited = now - this.lastReadyAt;
+    if (waited < this.waitBoundMs) {
+      this.armWaitTimer(this.waitBoundMs - waited);
+      return;
+    }
+    const last = this.lastFailure ? `; last failure: ${this.lastFailure}` : '';
+    const err = new AgentOSError('E_SPAWN', `agent ${this.spec.name} did not become ready within ${Math.round(waited)} ms (${this.failedStarts} failed start(s) in a row${last})`);
+    this.ctx.events.emit({ type: 'agent.wait_expired', agent: this.spec.name, waiters: this.waiters.length, waited_ms: Math.round(waited) });
+    this.failWaiters(err);
   }
 
   private async spawn(slot: number): Promise<void> {
@@ -101,9 +147,13 @@ export class AgentPool {
     this.table.add(proc.acb);
     try {
       await proc.ready();
-    } catch {
-      return; // the exit handler counts it and decides about a replacement
+    } catch (err) {
+      // Init error or ready timeout: kept for the circuit's message (the exit handler counts it).
+      this.startErrors.set(proc, (err as Error).message);
+      return;
     }
+    this.failedStarts = 0;
+    this.lastReadyAt = performance.now();
     this.release(proc);
   }
 
@@ -117,19 +167,30 @@ export class AgentPool {
       void this.spawn(slot);
       return;
     }
+    const neverReady = proc.acb.ready_ms === null;
+    // An init error or ready timeout names the cause better than the exit it led to.
+    this.lastFailure = (neverReady ? this.startErrors.get(proc) : undefined) ?? proc.outcome?.message;
+    if (neverReady) this.failedStarts++;
     // Restart intensity: count restarts in the sliding window.
     const now = performance.now();
     this.restarts++;
+    setRestarts(proc.acb, this.restarts);
     this.restartTimes.push(now);
-    const { max_restarts, window_ms } = this.spec.restart;
+    const { max_restarts, window_ms, max_failed_starts } = this.spec.restart;
     while (this.restartTimes.length > 0 && now - this.restartTimes[0]! > window_ms) this.restartTimes.shift();
-    if (this.restartTimes.length > max_restarts) {
-      this.circuit = new CircuitOpenError(this.spec.name, this.restartTimes.length, window_ms);
-      this.ctx.events.emit({ type: 'agent.circuit_open', agent: this.spec.name, restarts: this.restartTimes.length, window_ms });
+    const why =
+      this.failedStarts >= max_failed_starts
+        ? { cause: 'failed_starts' as const, text: `${this.failedStarts} failed starts in a row` }
+        : this.restartTimes.length > max_restarts
+          ? { cause: 'intensity' as const, text: `${this.restartTimes.length} restarts within ${window_ms} ms` }
+          : undefined;
+    this.ctx.events.emit({ type: 'process.restart', agent: this.spec.name, instance: slot + 1, restarts: this.restarts, replaced: why === undefined });
+    if (why) {
+      this.circuit = new CircuitOpenError(this.spec.name, why.text, this.lastFailure);
+      this.ctx.events.emit({ type: 'agent.circuit_open', agent: this.spec.name, restarts: this.restartTimes.length, window_ms, cause: why.cause, ...(this.lastFailure ? { last_error: this.lastFailure } : {}) });
       this.failWaiters(this.circuit);
       return;
     }
-    this.ctx.events.emit({ type: 'process.restart', agent: this.spec.name, instance: slot + 1, restarts: this.restarts });
     void this.spawn(slot);
   }
 }

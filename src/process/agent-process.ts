@@ -16,6 +16,8 @@ import type { EventLog } from '../kernel-api/events.js';
 import type { SyscallTable } from '../kernel-api/syscalls.js';
 import { KernelChannel, type ChannelCloseInfo } from '../protocol/channel.js';
 import { BRAND, type FailureKind, type KernelMessage, type TaskMessage } from '../protocol/messages.js';
+import { endCell, placeInCell, prepareCell } from './cell-hooks.js';
+import type { AgentCell } from './containment/index.js';
 import { classifyExit, type KillReason } from './exit-reason.js';
 import { ProcessLog } from './logs.js';
 import { exiting } from './proc-stat.js';
@@ -44,6 +46,8 @@ export interface ProcessContext {
   /** Tell the reaper about a new process group (and when it is gone). */
   track(pgid: number): void;
   untrack(pgid: number): void;
+  /** Containment: a new cell (cgroups or the /proc walk) for this process; none: process group only. */
+  cell?(agent: string, instance: number): AgentCell;
 }
 
 /**
@@ -75,6 +79,8 @@ export class AgentProcess implements Routed {
   private deadline: NodeJS.Timeout | undefined;
   private pending: { msg: TaskMessage; timeoutMs: number; resolve: (o: AttemptOutcome) => void } | undefined;
   private exitOutcome: { kind: FailureKind; message: string } | undefined;
+  /** The process's containment cell (cell-hooks.ts), if the runner gave one. */
+  readonly cell: AgentCell | undefined;
 
   constructor(
     readonly spec: AgentSpec,
@@ -84,12 +90,16 @@ export class AgentProcess implements Routed {
   ) {
     this.events = ctx.events;
     this.syscalls = ctx.syscalls;
-    this.log = new ProcessLog(ctx.logDir, spec.name, instance);
+    this.log = new ProcessLog(ctx.logDir, spec.name, instance, { maxBytes: spec.log_max_mb * 2 ** 20, onRotate: (bytes) => ctx.events.emit({ type: 'log.rotated', agent: spec.name, instance, stream: 'log', bytes }) });
+    this.cell = ctx.cell?.(spec.name, instance);
+    const contained = this.cell ? prepareCell(this.cell, spec, ctx.events) : undefined;
     const maxFrame = maxFrameBytes(spec);
-    this.child = spawnAgent(spec, instance, { runId: ctx.runId, workerPath: ctx.workerPath, nodeFlags: ctx.nodeFlags?.(spec) ?? [], stdoutFd: this.log.fd, maxFrameBytes: maxFrame });
+    this.child = spawnAgent(spec, instance, { runId: ctx.runId, workerPath: ctx.workerPath, nodeFlags: ctx.nodeFlags?.(spec) ?? [], stdoutFd: this.log.fd, maxFrameBytes: maxFrame, wrapCommand: contained?.wrapCommand, extraEnv: contained?.extraEnv });
     const pid = this.child.pid ?? -1;
+    if (pid > 0 && this.cell) placeInCell(this.cell, pid, spec.runtime === 'python', ctx.events);
     this.acb = newAcb(spec.name, instance, pid, restarts, spec.memory_mb);
-    this.term = new Terminator(pid, spec.kill_grace_ms);
+    const cell = this.cell;
+    this.term = new Terminator(pid, spec.kill_grace_ms, cell ? () => void cell.killAll() : undefined);
     if (pid > 0) ctx.track(pid);
     this.log.follow(this.child.stderr);
     const sock = this.child.stdio[3] as Duplex | null | undefined;
@@ -263,12 +273,12 @@ export class AgentProcess implements Routed {
     // Whatever the handler started in the group dies with it; pending kill timers are void.
     this.term.exited();
     if (this.pid > 0) this.ctx.untrack(this.pid);
-    await this.log.close(this.child.stderr);
+    const [cellEnd] = await Promise.all([this.cell ? endCell(this.cell, this.events) : undefined, this.log.close(this.child.stderr)]);
     const killReason = this.term.reason;
     // A violation or a lost channel already said what happened; the exit only confirms it.
     this.exitOutcome ??= spawnFailure
       ? { kind: 'crash', message: spawnFailure }
-      : classifyExit({ code, signal, killReason, stderrTail: this.log.tail }, this.pending?.timeoutMs ?? this.spec.timeout_ms, this.acb.quota_mb);
+      : classifyExit({ code, signal, killReason, stderrTail: this.log.tail, oomKilled: cellEnd?.oomKilled ?? false, cgroupLimitMb: this.spec.memory_mb }, this.pending?.timeoutMs ?? this.spec.timeout_ms, this.acb.quota_mb);
     markEnded(this.acb, killReason === 'shutdown' && !this.pending, { code, signal, reason: killReason ?? this.exitOutcome.kind });
     this.gate.reject(new SpawnError(`${this.spec.name} exited before it was ready (${this.exitOutcome.message})`));
     this.events.emit({ type: 'process.exited', agent: this.acb.agent, instance: this.acb.instance, pid: this.pid, code, signal, reason: this.acb.exit!.reason, state: this.acb.state });

@@ -12,6 +12,7 @@ import type { SyscallTable } from '../kernel-api/syscalls.js';
 import { BRAND } from '../protocol/messages.js';
 import { AgentPool } from './agent-pool.js';
 import type { AgentProcess } from './agent-process.js';
+import type { Containment } from './containment/index.js';
 import { QuotaSampler } from './quota-sampler.js';
 import { Reaper, type ReaperOptions } from './reaper.js';
 
@@ -34,6 +35,8 @@ export interface LocalRunnerOptions {
   sampleIntervalMs: number;
   /** The reaper's run directory, events and control socket (reaper.ts). */
   reaper?: ReaperOptions;
+  /** The run's containment (made on first use); undefined: process groups only. */
+  containment?: () => Containment | undefined;
 }
 
 export class LocalRunner implements AttemptRunner {
@@ -62,7 +65,8 @@ export class LocalRunner implements AttemptRunner {
     let pool = this.byAgent.get(agent);
     if (!pool) {
       const spec = this.o.spec(agent);
-      const reaper = (this.reaperP ??= new Reaper(this.o.workerDir, this.o.runId, this.o.reaper));
+      const reaper = this.ensureReaper();
+      const containment = this.o.containment?.();
       pool = new AgentPool(
         spec,
         {
@@ -75,6 +79,7 @@ export class LocalRunner implements AttemptRunner {
           ended: (acb) => this.o.ended(acb),
           track: (pgid) => reaper.track(pgid),
           untrack: (pgid) => reaper.untrack(pgid),
+          ...(containment ? { cell: (a: string, i: number) => containment.cell(a, i) } : {}),
         },
         this.o.table,
       );
@@ -82,6 +87,16 @@ export class LocalRunner implements AttemptRunner {
       void pool.start();
     }
     return pool;
+  }
+
+  /** The reaper, started with the first pool; it also ends the run's cgroups if the kernel dies. */
+  private ensureReaper(): Reaper {
+    if (this.reaperP) return this.reaperP;
+    const r = new Reaper(this.o.workerDir, this.o.runId, this.o.reaper);
+    const dirs = this.o.containment?.()?.runDirs;
+    for (const d of dirs ? [dirs.v2, dirs.freezer, dirs.memory, dirs.pids] : []) if (d) r.trackCgroup(d);
+    this.reaperP = r;
+    return r;
   }
 
   /** Every pool made so far, by agent name. */

@@ -34,6 +34,14 @@ export interface SpawnOptions {
   stdoutFd: number;
   /** The agent -> kernel line limit in bytes (told to the agent so its SDK can refuse a too-big output). */
   maxFrameBytes: number;
+  /**
+   * Containment hook: the command to start instead (its cell's launcher: the same pid, placed in its
+   * cgroups before it runs user code). Node agents only: the launcher's `exec` would drop the argv0 title a
+   * Python agent needs, so a Python agent is attached right after spawn instead (docs/containment.md).
+   */
+  wrapCommand?: ((file: string, args: string[]) => { file: string; args: string[] }) | undefined;
+  /** Environment to add (the containment's run tag). */
+  extraEnv?: Record<string, string> | undefined;
 }
 
 /** The Python agent host inside the package (stdlib only: no pip install). */
@@ -64,11 +72,13 @@ export function spawnAgent(spec: AgentSpec, instance: number, o: SpawnOptions): 
     [ENV.agent]: spec.name,
     [ENV.instance]: String(instance),
     [ENV.run]: o.runId,
+    ...o.extraEnv,
   };
   const python = spec.runtime === 'python';
   const command = python ? pythonOf(spec) : process.execPath;
   const args = python ? [PYTHON_HOST] : [`--max-old-space-size=${spec.memory_mb}`, ...o.nodeFlags, o.workerPath, ...title.split(' ')];
-  return spawn(command, args, {
+  const w = !python && o.wrapCommand ? o.wrapCommand(command, args) : { file: command, args };
+  return spawn(w.file, w.args, {
     argv0: title,
     stdio: ['ignore', o.stdoutFd, 'pipe', 'pipe'],
     detached: true, // own process group: one kill reaches the handler's grandchildren too

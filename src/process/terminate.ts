@@ -2,8 +2,10 @@
  * Staged termination of one agent's process group, in one place (after execa's lib/terminate/kill.js):
  * SIGTERM to the group, then SIGKILL after the grace unless the process exited first (the SIGKILL timer
  * is aborted on exit), or SIGKILL at once (memory, or a grace of 0). After the leader exits the group
- * gets one more SIGKILL, so a handler's own children never outlive it. The first reason given is the
- * one recorded: it decides the failure kind (exit-reason.ts).
+ * gets one more SIGKILL, so a handler's own children never outlive it; at the SIGKILL stage the optional
+ * hardKill ends the whole containment cell too (cgroup.kill, or the /proc walk), reaching descendants
+ * that left the group (setsid, detached: true, double fork). The first reason given is the one
+ * recorded: it decides the failure kind (exit-reason.ts).
  */
 import type { KillReason } from './exit-reason.js';
 
@@ -21,10 +23,13 @@ export function signalGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-/** Send SIGKILL to the group after `ms` unless `signal` aborts first (the process exited). */
-export function forceKillAfter(pid: number, ms: number, signal: AbortSignal): void {
+/** Send SIGKILL to the group (and `hardKill`: the whole cell) after `ms` unless `signal` aborts first (the process exited). */
+export function forceKillAfter(pid: number, ms: number, signal: AbortSignal, hardKill?: () => void): void {
   if (signal.aborted) return;
-  const timer = setTimeout(() => signalGroup(pid, 'SIGKILL'), ms);
+  const timer = setTimeout(() => {
+    signalGroup(pid, 'SIGKILL');
+    hardKill?.();
+  }, ms);
   signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
 }
 
@@ -34,10 +39,14 @@ export class Terminator {
   private politeTimer: NodeJS.Timeout | undefined;
   private why: KillReason | undefined;
 
-  /** @param graceMs SIGTERM -> SIGKILL delay (the agent's kill_grace_ms). */
+  /**
+   * @param graceMs SIGTERM -> SIGKILL delay (the agent's kill_grace_ms).
+   * @param hardKill at the SIGKILL stage, also end the process's whole cell (descendants that left the group or session).
+   */
   constructor(
     private readonly pid: number,
     private readonly graceMs: number,
+    private readonly hardKill?: () => void,
   ) {}
 
   /** Why the kernel ended this process, if it did (the first reason given). */
@@ -55,9 +64,10 @@ export class Terminator {
     this.why ??= reason;
     const immediate = reason === 'memory' || this.graceMs === 0;
     signalGroup(this.pid, immediate ? 'SIGKILL' : 'SIGTERM');
+    if (immediate) this.hardKill?.();
     if (!immediate && !this.killArmed) {
       this.killArmed = true;
-      forceKillAfter(this.pid, this.graceMs, this.exitedCtl.signal);
+      forceKillAfter(this.pid, this.graceMs, this.exitedCtl.signal, this.hardKill);
     }
   }
 

@@ -6,8 +6,10 @@ afterAll(cleanupTempDirs);
 
 describe('memory', () => {
   it('a V8 heap-limit abort is reported as memory, not crash', async () => {
-    // Sampler period far beyond the run: only --max-old-space-size can stop the heap growth.
-    const { report, res } = await runFixturePlan([{ id: 'h', agent: 'heap_agent' }], ['--sample-ms', '60000']);
+    // Sampler period far beyond the run and no memory cgroup (its limit would OOM-kill first, see
+    // test/process/containment-kernel.test.ts): only --max-old-space-size can stop the heap growth.
+    process.env.AGENTOS_CONTAINMENT = 'proc-walk';
+    const { report, res } = await runFixturePlan([{ id: 'h', agent: 'heap_agent' }], ['--sample-ms', '60000']).finally(() => delete process.env.AGENTOS_CONTAINMENT);
     expect(report, res.all).toBeDefined();
     const failures = report!.tasks[0]!.failures;
     expect(failures.map((f) => f.kind)).toEqual(['memory', 'memory']);

@@ -64,7 +64,7 @@ describe('agentos resume', () => {
   }, 90_000);
 
   it('refuses a run held by a live kernel', async () => {
-    const s = setup(4, 2000);
+    const s = setup(4, 20_000); // long tasks: the run is surely still live when resume asks, however loaded the machine
     const run = startCli(s.args);
     try {
       await waitFor(() => sideLines(s.dir).length >= 1, 30_000, 'the first task');

@@ -27,7 +27,8 @@ describe('the agent environment is an allow-list', () => {
         expect(names).not.toContain('NODE_OPTIONS');
         expect(names).toContain('PATH');
       }
-      const agentos = out.names.filter((n) => n.startsWith('AGENTOS_'));
+      // AGENTOS_RUN_TAG (containment's tag, docs/containment.md) is there unless AGENTOS_CONTAINMENT=off.
+      const agentos = out.names.filter((n) => n.startsWith('AGENTOS_') && n !== 'AGENTOS_RUN_TAG');
       expect(agentos).toEqual(['AGENTOS_AGENT', 'AGENTOS_CHANNEL_FD', 'AGENTOS_HANDLER', 'AGENTOS_INSTANCE', 'AGENTOS_MAX_FRAME_BYTES', 'AGENTOS_PROTOCOL', 'AGENTOS_RUN', 'AGENTOS_TEST_SHARED']);
       // the working directory is the kernel's
       expect(out.cwd).toBe(ROOT);

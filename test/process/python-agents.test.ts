@@ -30,7 +30,7 @@ describe.skipIf(!PY)('Python agents: the fault matrix', () => {
     { agent: 'py_crash', kind: 'crash', message: /SIGABRT/ },
     { agent: 'py_exit', kind: 'crash', message: /exited with code 0 without a result/ },
     { agent: 'py_hang', kind: 'timeout', message: /no result within 600 ms/ },
-    { agent: 'py_rss', kind: 'memory', message: /RSS over the 96 MB quota/ },
+    { agent: 'py_rss', kind: 'memory', message: /RSS over the 96 MB quota|cgroup memory limit of 96 MB/ },
     { agent: 'py_raise', kind: 'exception', message: /fixture failure: value out of range/ },
     { agent: 'py_garbage', kind: 'protocol', message: /protocol violation: not JSON/ },
   ] as const;

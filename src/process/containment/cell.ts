@@ -79,6 +79,15 @@ export class AgentCell {
   }
 
   /**
+   * Record `pid` as the cell's agent without writing it anywhere: the process was started through
+   * launcher(), which placed it before it ran (a second write would only cost another migration).
+   */
+  adopt(pid: number): void {
+    this.pid = pid;
+    this.pidStart = startTime(pid);
+  }
+
+  /**
    * Limit the cell's memory (bytes; page cache and kernel memory count). v2: memory.max, memory.swap.max=0,
    * memory.oom.group=1 (an OOM ends the whole tree, never half of it). v1: memory.limit_in_bytes and
    * memory.memsw.limit_in_bytes (same value: no swap escape), written in the order the kernel accepts.
