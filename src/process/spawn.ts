@@ -8,11 +8,12 @@
  * `agentos-agent NAME#N run=ID` as argv0 (Python's stdlib cannot retitle a process; Node also sets
  * process.title, which rewrites the whole command line).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { AgentSpec } from '../config/agent-spec.js';
 import { AgentOSError } from '../errors.js';
 import { PACKAGE_ROOT } from '../paths.js';
+import { isShim, onPath } from '../platform/tools.js';
 import { CHANNEL_ENV, PROTOCOL_VERSION } from '../protocol/frames.js';
 import { ENV } from '../protocol/messages.js';
 import { allowedEnv } from './env.js';
@@ -47,9 +48,31 @@ export interface SpawnOptions {
 /** The Python agent host inside the package (stdlib only: no pip install). */
 export const PYTHON_HOST = join(PACKAGE_ROOT, 'sdk/python/agentos_host.py');
 
-/** The interpreter of a Python agent: agent.yaml `python:`, else $AGENTOS_PYTHON, else python3 on PATH. */
+/** Interpreters already resolved in this kernel, by name (the lookup runs once per name, not per spawn). */
+const resolvedPython = new Map<string, string>();
+
+/**
+ * The interpreter of a Python agent: agent.yaml `python:`, else $AGENTOS_PYTHON, else python3 on PATH. A
+ * pyenv-style shim (a shell script that execs the real interpreter) is resolved once to the interpreter
+ * it runs: the shim costs ~80-200 ms per start and its `exec` drops the argv0 process title.
+ */
 export function pythonOf(spec: AgentSpec): string {
-  return spec.python ?? process.env.AGENTOS_PYTHON ?? 'python3';
+  const name = spec.python ?? process.env.AGENTOS_PYTHON ?? 'python3';
+  let real = resolvedPython.get(name);
+  if (real === undefined) {
+    real = name;
+    const found = name.includes('/') ? name : onPath(name);
+    if (found && isShim(found)) {
+      try {
+        const exe = execFileSync(found, ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+        if (exe.startsWith('/')) real = exe;
+      } catch {
+        // keep the shim: it still works, only slower and without the title
+      }
+    }
+    resolvedPython.set(name, real);
+  }
+  return real;
 }
 
 /** The process title of one agent instance (what `agentos ps` and `ps` show). */
