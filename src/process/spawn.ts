@@ -48,6 +48,9 @@ export interface SpawnOptions {
 /** The Python agent host inside the package (stdlib only: no pip install). */
 export const PYTHON_HOST = join(PACKAGE_ROOT, 'sdk/python/agentos_host.py');
 
+/** Tells the Python SDK host its interpreter (sys.executable), which argv0 = title hides. */
+export const PYTHON_EXECUTABLE_ENV = 'AGENTOS_PYTHON_EXECUTABLE';
+
 /** Interpreters already resolved in this kernel, by name (the lookup runs once per name, not per spawn). */
 const resolvedPython = new Map<string, string>();
 
@@ -86,7 +89,7 @@ export function processTitle(spec: AgentSpec, instance: number, runId: string): 
  */
 export function spawnAgent(spec: AgentSpec, instance: number, o: SpawnOptions): ChildProcess {
   const title = processTitle(spec, instance, o.runId);
-  const env = {
+  const env: Record<string, string> = {
     ...allowedEnv(spec.env),
     [CHANNEL_ENV.fd]: '3',
     [CHANNEL_ENV.protocol]: String(PROTOCOL_VERSION),
@@ -99,6 +102,8 @@ export function spawnAgent(spec: AgentSpec, instance: number, o: SpawnOptions): 
   };
   const python = spec.runtime === 'python';
   const command = python ? pythonOf(spec) : process.execPath;
+  // argv0 is the title, so Python cannot find its own executable: the SDK host sets sys.executable from this.
+  if (python) env[PYTHON_EXECUTABLE_ENV] = command.includes('/') ? command : (onPath(command) ?? command);
   const args = python ? [PYTHON_HOST] : [`--max-old-space-size=${spec.memory_mb}`, ...o.nodeFlags, o.workerPath, ...title.split(' ')];
   const w = !python && o.wrapCommand ? o.wrapCommand(command, args) : { file: command, args };
   return spawn(w.file, w.args, {
