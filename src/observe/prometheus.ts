@@ -46,7 +46,7 @@ export class RunMetricsExporter {
     const retries = new Counter({ name: 'agentos_task_retries_total', help: 'Task attempts retried after a failure', labelNames: ['agent'], registers: r });
     const failures = new Counter({ name: 'agentos_faults_total', help: 'Failed attempts by failure kind (crash, timeout, memory, exception, invalid_output, ...)', labelNames: ['kind', 'agent'], registers: r });
     const injected = new Counter({ name: 'agentos_faults_injected_total', help: 'Faults injected on purpose (--inject)', labelNames: ['fault', 'agent'], registers: r });
-    const restarts = new Counter({ name: 'agentos_restarts_total', help: 'Agent processes replaced after they died', labelNames: ['agent'], registers: r });
+    const restarts = new Counter({ name: 'agentos_restarts_total', help: 'Deaths of agent processes counted as restarts (each process.restart event, also the one that opened the circuit)', labelNames: ['agent'], registers: r });
     const latency = new Histogram({
       name: 'agentos_ipc_request_seconds',
       help: 'Round trip of a task request over IPC: kernel sends the attempt, the child replies (includes the handler work)',
