@@ -46,8 +46,6 @@ function describe(e: TimedEvent): string | undefined {
       return `${pad('quota', 9)}${e.agent}#${e.instance} pid ${e.pid} at ${e.rss_mb} MB > ${e.quota_mb} MB quota: killed`;
     case 'ipc.rejected':
       return `${pad('ipc', 9)}rejected a message from ${e.agent}#${e.instance}: ${e.reason}`;
-    case 'ipc.garbage':
-      return `${pad('ipc', 9)}ignored raw garbage on an IPC channel (${e.message})`;
     case 'task.log':
       return `${pad('log', 9)}${pad(e.task, 14)} ${e.agent}: ${e.msg}`;
     case 'run.interrupted':

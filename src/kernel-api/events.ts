@@ -46,7 +46,6 @@ export type KernelEvent =
   | { type: 'quota.sample'; samples: Array<{ agent: string; instance: number; pid: number; rss_mb: number; cpu: number }> }
   | { type: 'quota.exceeded'; agent: string; instance: number; pid: number; rss_mb: number; quota_mb: number }
   | { type: 'ipc.rejected'; agent: string; instance: number; pid: number; reason: string }
-  | { type: 'ipc.garbage'; message: string }
   | { type: 'task.cancelled'; task: string; by: string; reason: string }
   | { type: 'llm.usage'; agent: string; pid: number; task: string; model: string; tokens: number }
   | { type: 'llm.error'; agent: string; task: string; code: string; message: string }
