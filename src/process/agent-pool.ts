@@ -12,6 +12,7 @@ import { AgentOSError } from '../errors.js';
 import { setRestarts, setStandby, type ProcessTable } from '../kernel-api/acb.js';
 import { Deque } from '../lib/deque.js';
 import { AgentProcess, type ProcessContext } from './agent-process.js';
+import type { SpawnGate } from './spawn-gate.js';
 
 /** The agent restarted too often or never started: it takes no more work (code E_CIRCUIT_OPEN). */
 export class CircuitOpenError extends AgentOSError {
@@ -49,6 +50,8 @@ export class AgentPool {
     readonly spec: AgentSpec,
     private readonly ctx: Omit<ProcessContext, 'onExit'>,
     private readonly table: ProcessTable,
+    /** Paces spawns across every pool of the run (spawn-gate.ts); none: spawn at once. */
+    private readonly gate?: SpawnGate,
   ) {
     this.slots = new Array<AgentProcess | undefined>(spec.instances + spec.standby).fill(undefined);
   }
@@ -156,7 +159,18 @@ export class AgentPool {
     this.failWaiters(err);
   }
 
-  private async spawn(slot: number): Promise<void> {
+  /** Start a process in `slot` once the spawn gate gives a turn (`urgent`: a replacement, first in line). */
+  private async spawn(slot: number, urgent = false): Promise<void> {
+    if (this.closing || this.circuit) return;
+    const done = this.gate ? await this.gate.acquire(urgent) : undefined;
+    try {
+      await this.spawnNow(slot);
+    } finally {
+      done?.();
+    }
+  }
+
+  private async spawnNow(slot: number): Promise<void> {
     if (this.closing || this.circuit) return;
     this.ctx.events.emit({ type: 'process.starting', agent: this.spec.name, instance: slot + 1 });
     const proc = new AgentProcess(this.spec, slot + 1, this.restarts, { ...this.ctx, onExit: (p) => this.onExit(slot, p) });
@@ -208,7 +222,7 @@ export class AgentPool {
     if (proc.killedFor === 'cancelled') {
       // The kernel ended it on purpose (its task was cancelled): replace it, but it is no crash and
       // does not count against the restart intensity.
-      void this.spawn(slot);
+      void this.spawn(slot, true);
       return;
     }
     const neverReady = proc.acb.ready_ms === null;
@@ -235,6 +249,6 @@ export class AgentPool {
       this.failWaiters(this.circuit);
       return;
     }
-    void this.spawn(slot);
+    void this.spawn(slot, true);
   }
 }
