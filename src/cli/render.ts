@@ -75,6 +75,7 @@ export function summary(report: RunReport): string[] {
     ['AGENT', 'PIDS', 'RESTARTS', 'PEAK RSS MB', 'ATTEMPTS', 'TOKENS'],
     ...report.agents.map((a) => [a.name + (a.circuit_open ? ' (circuit open)' : ''), a.pids.join(','), String(a.restarts), a.peak_rss_mb.toFixed(1), String(a.attempts_served), String(a.tokens)]),
   ]));
+  for (const a of report.agents) if (a.standby) out.push(`${a.name}: ${a.standby.processes} standby process(es) kept warm, ${a.standby.rss_mb.toFixed(1)} MB RSS at their peak`);
   const m = report.metrics;
   out.push('');
   out.push(`${report.status.toUpperCase()} in ${report.duration_ms} ms: ${m.tasks.succeeded} succeeded, ${m.tasks.failed} failed, ${m.tasks.skipped} skipped; ${m.attempts} attempts, ${m.retries} retries, ${m.fallbacks} fallbacks, ${m.restarts} restarts`);

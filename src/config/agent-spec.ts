@@ -45,6 +45,12 @@ export const agentSpecSchema = z
     fallback: agentNameSchema.optional(),
     /** Processes kept warm for this agent. @default 1 */
     instances: z.number().int().min(1).max(256).default(1),
+    /**
+     * Warm spare processes beyond `instances`: ready, they take no task until a process of the agent
+     * dies, so a crash's retry is a dispatch, not a spawn. Each costs one idle process's memory.
+     * @default 0 (docs/agents.md: measured cost and gain)
+     */
+    standby: z.number().int().min(0).max(16).default(0),
     /** Declared tools (enforced by the sandbox). @default [] */
     tools: z.array(z.string()).default([]),
     cost: z

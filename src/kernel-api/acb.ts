@@ -53,6 +53,8 @@ export interface Acb {
   rejected_messages: number;
   ready_ms: number | null;
   exit: { code: number | null; signal: string | null; reason: string } | null;
+  /** A warm spare (agent.yaml `standby`): ready, takes no task until a process of its agent dies. */
+  standby?: boolean;
 }
 
 /** A fresh ACB for a process just spawned (state `starting`). */
@@ -111,6 +113,11 @@ export function recordSample(acb: Acb, rssMb: number, cpu: number): void {
 /** The agent's restart count, recorded on the process whose death it counts. */
 export function setRestarts(acb: Acb, restarts: number): void {
   acb.restarts = restarts;
+}
+
+/** Mark a ready process as a warm spare (true) or as one that takes tasks (false). */
+export function setStandby(acb: Acb, standby: boolean): void {
+  acb.standby = standby;
 }
 
 /** The RSS quota (MiB) the sampler enforces for the current attempt. */
