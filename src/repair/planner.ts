@@ -19,7 +19,7 @@ export interface PlanContext {
   work: string;
   out: string;
   testCmd: string;
-  maxCandidates: number;
+  maxCandidates: number | 'auto';
   candidateTimeoutMs?: number | undefined;
   candidateMemoryMb?: number | undefined;
   /** Top-level entry shards for a scan fan-out. */

@@ -11,6 +11,7 @@ import { pairBudget, pairCandidates, rankCandidates, singleBudget, type Candidat
 import { modelCandidates } from './model.js';
 import type { MutationKind } from './mutate.js';
 import type { BaselineResult, CandidateResult, MutantRef } from './test-run.js';
+import { vetPlausible, type VetResult } from './vet.js';
 
 /** The part of the handler context the search uses (see worker/host.ts). */
 export type { SearchCtx } from './ctx-types.js';
@@ -20,8 +21,8 @@ export interface SearchInput {
   repo: string;
   work: string;
   testCmd: string;
-  /** The floor of the single-edit budget; the budget grows with the search space (candidates.ts). */
-  maxCandidates: number;
+  /** Single edits tested at most, or `auto`: the budget grows with the search space (candidates.ts singleBudget). */
+  maxCandidates: number | 'auto';
   /** Agent that tests one candidate. */
   testAgent: string;
   /** Candidate task id prefix. */
@@ -37,6 +38,8 @@ export interface SearchInput {
   candidateMemoryMb?: number | undefined;
   /** No new candidate starts after this long (ms); default 85000, so a run stays under two minutes. */
   searchTimeMs?: number | undefined;
+  /** Whether to run the differential check of the plausible patches (vet.ts; default true). */
+  vet?: boolean;
 }
 
 export type Verdict = 'pass' | 'fail' | 'weakened' | 'timeout' | 'memory' | 'cancelled' | 'crash' | 'sandbox' | 'error';
@@ -71,6 +74,13 @@ export interface SearchResult {
   cancelled: number;
   model: { asked: boolean; proposals: number; error: string | null; rejected: string[] };
   candidate_timeout_ms: number;
+  /**
+   * `fix`: the winner passed the differential check (vet-judge.ts) — reported as THE fix; `plausible`: it
+   * passes the tests but is not confirmed (rivals behave differently, it misbehaves next to the tests'
+   * inputs, or it is an anti-pattern); null: no winner.
+   */
+  confidence: 'fix' | 'plausible' | null;
+  vet: VetResult | null;
   stopped: 'winner' | 'exhausted' | 'deadline' | 'task_limit' | 'nothing_to_try';
 }
 
@@ -94,7 +104,7 @@ export async function searchRepair(input: SearchInput, analysis: Analysis, base:
   const sBudget = singleBudget(singlesAll.length, input.maxCandidates);
   const res: SearchResult = {
     winner: null, plausible: [], candidates: [], generated: singlesAll.length, pairs_generated: 0, budget: { singles: sBudget, pairs: 0 }, tried: 0,
-    killed: { timeout: 0, memory: 0 }, errors: 0, weakened: 0, cancelled: 0, model: { asked: false, proposals: 0, error: null, rejected: [] }, candidate_timeout_ms: candidateTimeout, stopped: 'exhausted',
+    killed: { timeout: 0, memory: 0 }, errors: 0, weakened: 0, cancelled: 0, model: { asked: false, proposals: 0, error: null, rejected: [] }, candidate_timeout_ms: candidateTimeout, confidence: null, vet: null, stopped: 'exhausted',
   };
   const queue: Candidate[] = [];
   if (input.useModel) {
@@ -167,11 +177,18 @@ export async function searchRepair(input: SearchInput, analysis: Analysis, base:
     }
   }
   passed.sort((a, b) => a.rank - b.rank);
+  if (passed.length > 0 && input.vet !== false) {
+    res.vet = await vetPlausible({ repo: input.repo, work: input.work, testAgent: input.testAgent, prefix: input.prefix, candidates: passed.map((p) => ({ task: p.task, description: p.c.description, kind: p.c.kind, original: p.c.original, replacement: p.c.replacement })) }, base, ctx);
+    // The patch reported first is the one the check chose (the best-ranked clean one), not always rank 1.
+    const k = passed.findIndex((p) => p.task === res.vet!.chosen);
+    if (k > 0) passed.unshift(...passed.splice(k, 1));
+  }
   res.plausible = passed.map((p) => ({ task: p.task, description: p.c.description, kind: p.c.kind, source: p.c.source, score: p.c.score, size: p.c.size }));
   const w = passed[0];
   if (w) {
     res.winner = { id: w.c.id, file: w.c.file, start: w.c.start, end: w.c.end, replacement: w.c.replacement, description: w.c.description, line: w.c.line, original: w.c.original, task: w.task, kind: w.c.kind, source: w.c.source, score: w.c.score, size: w.c.size };
     res.stopped = 'winner';
+    res.confidence = res.vet?.confidence ?? 'fix';
   } else if (queue.length === 0) res.stopped = 'nothing_to_try';
   res.candidates.sort((a, b) => a.task.localeCompare(b.task));
   return res;

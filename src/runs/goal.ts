@@ -29,7 +29,8 @@ export interface GoalSetup {
   alwaysCopy?: boolean;
   testCmd?: string | undefined;
   out?: string | undefined;
-  maxCandidates: number;
+  /** Single-edit candidates tested at most, or `auto` (the budget grows with the search space). */
+  maxCandidates: number | 'auto';
   candidateTimeoutMs?: number | undefined;
   candidateMemoryMb?: number | undefined;
   agents: string[];
