@@ -44,6 +44,8 @@ interface Row {
   /** Whether the best-ranked plausible patch is correct (null: none passed). */
   rank_winner_correct: boolean | null;
   confidence_reason: string | null;
+  /** The differential check: inputs, behaviour classes of the clean patches, the reported patch's drift, time. */
+  vet: { inputs: number; clean: number; behaviours: number; chosen_drift: number; rivals: number; probe_ms: number | null } | null;
   ms: number;
   exit_code: number | null;
   fix: string | null;
@@ -100,7 +102,7 @@ async function benchOne(name: string, meta: Meta, scratch: string): Promise<Row>
   const t0 = performance.now();
   const r = await execa('node', [CLI, 'repair', repo, '--out', out, '--runs-dir', join(scratch, name, 'runs'), '--quiet'], { reject: false, timeout: RUN_LIMIT_MS, all: true });
   const ms = Math.round(performance.now() - t0);
-  const row: Row = { name, set: meta.set, family: meta.family, verdict: 'not_fixed', plausible_only_correct: null, rank_winner_correct: null, confidence_reason: null, ms, exit_code: r.exitCode ?? null, fix: null, fix_source: null, same_as_reference: false, candidates: 0, killed: { timeout: 0, memory: 0 }, plausible: 0, plausible_wrong: 0, stopped: null, baseline_note: null, leftover_pids: [] };
+  const row: Row = { name, set: meta.set, family: meta.family, verdict: 'not_fixed', plausible_only_correct: null, rank_winner_correct: null, confidence_reason: null, vet: null, ms, exit_code: r.exitCode ?? null, fix: null, fix_source: null, same_as_reference: false, candidates: 0, killed: { timeout: 0, memory: 0 }, plausible: 0, plausible_wrong: 0, stopped: null, baseline_note: null, leftover_pids: [] };
   const reportFile = join(out, 'run-report.json');
   if (!existsSync(reportFile)) {
     row.verdict = 'error';
@@ -130,6 +132,11 @@ async function benchOne(name: string, meta: Meta, scratch: string): Promise<Row>
       if (p.task === rankFirst) row.rank_winner_correct = ok;
     }
     row.confidence_reason = search.vet?.reason ?? null;
+    const v = search.vet;
+    if (v) {
+      const clean = v.variants.filter((x) => x.behaviour !== null);
+      row.vet = { inputs: v.inputs, clean: clean.length, behaviours: new Set(clean.map((x) => x.behaviour)).size, chosen_drift: v.variants.find((x) => x.task === v.chosen)?.drift ?? 0, rivals: v.rivals.length, probe_ms: v.probe_ms };
+    }
   }
   if (existsSync(join(out, 'patch.diff')) && search?.winner) {
     row.fix = search.winner.description;

@@ -31,7 +31,7 @@ const NOT_STATIC = Symbol('not static');
 type Value = unknown;
 
 /** The calls of the test files and their neighbours, deduplicated, seeds first; at most MAX_INPUTS. */
-export function probeInputs(repo: string, testFiles: readonly string[], failingTests: ReadonlySet<string>): ProbeInput[] {
+export function probeInputs(repo: string, testFiles: readonly string[], failingTests: ReadonlySet<string> | 'all'): ProbeInput[] {
   const seeds: Array<{ file: string; fn: string; args: Value[]; status: 'pass' | 'fail' }> = [];
   for (const tf of testFiles) {
     let source: string;
@@ -62,7 +62,7 @@ export function probeInputs(repo: string, testFiles: readonly string[], failingT
 }
 
 /** The calls one test file makes to imported functions of the program, with plain-value arguments. */
-export function callsIn(testFile: string, source: string, failingTests: ReadonlySet<string>): Array<{ file: string; fn: string; args: Value[]; status: 'pass' | 'fail' }> {
+export function callsIn(testFile: string, source: string, failingTests: ReadonlySet<string> | 'all'): Array<{ file: string; fn: string; args: Value[]; status: 'pass' | 'fail' }> {
   let ast: AnyNode;
   try {
     ast = parseJs(source) as AnyNode;
@@ -74,7 +74,7 @@ export function callsIn(testFile: string, source: string, failingTests: Readonly
   const resolveSpec = (spec: unknown): string | null => {
     if (typeof spec !== 'string' || !spec.startsWith('.')) return null;
     const rel = relative('.', normalize(join(dirname(testFile), spec))).split('\\').join('/');
-    return isTestFile(rel) || rel.startsWith('..') ? null : rel;
+    return isTestFile(rel) || rel.startsWith('..') || rel === testFile ? null : rel;
   };
   fullAncestor(ast, (n) => {
     const node = n as AnyNode;
@@ -121,7 +121,7 @@ export function callsIn(testFile: string, source: string, failingTests: Readonly
     const args = (node.arguments as AnyNode[]).map((a) => staticValue(a, consts));
     if (args.some((a) => a === NOT_STATIC)) return;
     const test = (ancestors as AnyNode[]).map(testName).filter((t): t is string => t !== null);
-    out.push({ file: target.file, fn: target.name, args, status: test.some((t) => failingTests.has(t)) ? 'fail' : 'pass' });
+    out.push({ file: target.file, fn: target.name, args, status: failingTests === 'all' || test.some((t) => failingTests.has(t)) ? 'fail' : 'pass' });
   });
   return out;
 }

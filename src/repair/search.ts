@@ -38,6 +38,11 @@ export interface SearchInput {
   candidateMemoryMb?: number | undefined;
   /** No new candidate starts after this long (ms); default 85000, so a run stays under two minutes. */
   searchTimeMs?: number | undefined;
+  /**
+   * When the run started (epoch ms). A baseline that hung eats into the two minutes, so no new candidate
+   * starts later than RUN_SEARCH_END_MS after it either (but the search always gets MIN_SEARCH_MS).
+   */
+  startedAt?: number | undefined;
   /** Whether to run the differential check of the plausible patches (vet.ts; default true). */
   vet?: boolean;
 }
@@ -93,13 +98,17 @@ interface WaitAnswer {
 const WINDOW = 6;
 /** Candidates still tested after the first pass, to see other plausible patches. */
 const AFTER_WIN = 8;
+/** No candidate starts later than this after the run began (ms): the check, verify and report follow. */
+const RUN_SEARCH_END_MS = 90_000;
+/** The least time the search gets, however long the baseline took (ms). */
+const MIN_SEARCH_MS = 25_000;
 /** Dynamic tasks the search may add (the kernel allows 1000 per run; the baseline uses up to 81). */
 const TASK_LIMIT = 800;
 
 export async function searchRepair(input: SearchInput, analysis: Analysis, base: BaselineResult, ctx: SearchCtx): Promise<SearchResult> {
   const t0 = Date.now();
   const candidateTimeout = input.candidateTimeoutMs ?? Math.max(3000, Math.min(60_000, base.ms * 4 + 2000));
-  const deadline = t0 + (input.searchTimeMs ?? 85_000);
+  const deadline = Math.max(t0 + MIN_SEARCH_MS, Math.min(t0 + (input.searchTimeMs ?? 85_000), (input.startedAt ?? Infinity) + RUN_SEARCH_END_MS));
   const singlesAll = rankCandidates(input.repo, analysis, input.kinds);
   const sBudget = singleBudget(singlesAll.length, input.maxCandidates);
   const res: SearchResult = {
@@ -178,7 +187,7 @@ export async function searchRepair(input: SearchInput, analysis: Analysis, base:
   }
   passed.sort((a, b) => a.rank - b.rank);
   if (passed.length > 0 && input.vet !== false) {
-    res.vet = await vetPlausible({ repo: input.repo, work: input.work, testAgent: input.testAgent, prefix: input.prefix, candidates: passed.map((p) => ({ task: p.task, description: p.c.description, kind: p.c.kind, original: p.c.original, replacement: p.c.replacement })) }, base, ctx);
+    res.vet = await vetPlausible({ startedAt: input.startedAt, testCmd: input.testCmd, repo: input.repo, work: input.work, testAgent: input.testAgent, prefix: input.prefix, candidates: passed.map((p) => ({ task: p.task, description: p.c.description, kind: p.c.kind, original: p.c.original, replacement: p.c.replacement })) }, base, ctx);
     // The patch reported first is the one the check chose (the best-ranked clean one), not always rank 1.
     const k = passed.findIndex((p) => p.task === res.vet!.chosen);
     if (k > 0) passed.unshift(...passed.splice(k, 1));
@@ -214,6 +223,7 @@ function record(res: SearchResult, task: string, c: Candidate, verdict: Verdict,
 /** An earlier attempt of this task that died mid-search may have left candidates running: end them. */
 async function cancelEarlierAttempts(ctx: SearchCtx, prefix: string): Promise<void> {
   for (let k = 1; k < ctx.task.attempt; k++) {
+    await ctx.cancel([`${prefix}-a${k}-probe`], 'superseded by a retry of the search').catch(() => {});
     for (let i = 1; i <= TASK_LIMIT; i++) {
       const ok = await ctx.cancel([`${prefix}-a${k}-${String(i).padStart(3, '0')}`], 'superseded by a retry of the search').then(() => true, (e: { code?: string }) => e.code !== 'E_UNKNOWN_TASK');
       if (!ok) break; // ids are spawned in order: the first unknown one ends the list
