@@ -13,7 +13,7 @@ export interface ProbeRunInput {
   /** `original` is the unpatched copy; the others are candidate task ids. */
   variants: Array<{ id: string; dir: string }>;
   inputs: ProbeInput[];
-  /** Time one call may take (ms, default 400). */
+  /** Time one call may take (ms, default 500). */
   perInputMs?: number | undefined;
   /** Hangs after which a variant is given up (default 3). */
   maxHangs?: number | undefined;
@@ -47,7 +47,7 @@ export async function probeRun(input: ProbeRunInput): Promise<ProbeRunOutput> {
 }
 
 async function evalVariant(dir: string, input: ProbeRunInput): Promise<string[]> {
-  const perInput = input.perInputMs ?? 400;
+  const perInput = input.perInputMs ?? 500;
   const maxHangs = input.maxHangs ?? 3;
   const outs: string[] = new Array<string>(input.inputs.length).fill(SKIPPED);
   const inputs = input.inputs.map((i) => ({ file: i.file, fn: i.fn, args: i.args }));
