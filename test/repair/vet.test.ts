@@ -3,12 +3,16 @@
  * candidate programs: a binary search whose plausible patches include one that still hangs on a miss,
  * an adult check where a rival changes the result next to a passing test, two clean patches the tests
  * cannot tell apart, and the anti-patterns. The programs run in real worker threads (the compiled
- * dist/src/repair/probe-worker.js: `npm run build` first, as `npm test` does).
+ * dist/src/repair/probe-worker.js: `npm run build` first, as `npm test` does); and the CLI on a suite
+ * too weak to decide between two patches.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cleanupTempDirs, tempDir } from '../helpers.js';
+import { cleanupTempDirs, expectAllGone, readJson, runCli, tempDir } from '../helpers.js';
+import type { RunReport } from '../../src/observe/report.js';
+import type { SearchResult } from '../../src/repair/search.js';
+import { treeHash, writeRepo } from './repos.js';
 import { callsIn, neighbours, probeInputs, toSource } from '../../src/repair/probe-inputs.js';
 import { HANG, probeRun } from '../../src/repair/probe-run.js';
 import { antiPattern, judgePlausible, type VetCandidate } from '../../src/repair/vet-judge.js';
@@ -155,4 +159,33 @@ describe('anti-patterns', () => {
     expect(d.confidence).toBe('plausible');
     expect(d.reason).toMatch(/deletes a guard/);
   });
+});
+
+describe('agentos repair with an under-constrained suite', () => {
+  it('reports a plausible patch with its rival instead of a fix, exits 1, and --apply leaves the repository alone', async () => {
+    // One test only: `age >= 18` and `!(age > 18)` both pass it and disagree on isAdult(19).
+    const repo = writeRepo(tempDir('agentos-adult-'), {
+      'package.json': JSON.stringify({ name: 'adult', version: '1.0.0', private: true, type: 'module', scripts: { test: 'node --test' } }),
+      'src/age.js': 'export function isAdult(age) {\n  return age > 18;\n}\n',
+      'test/age.test.js': "import { test } from 'node:test';\nimport assert from 'node:assert/strict';\nimport { isAdult } from '../src/age.js';\ntest('eighteen is adult', () => {\n  assert.equal(isAdult(18), true);\n});\n",
+    });
+    const before = treeHash(repo);
+    const dir = tempDir();
+    const out = join(dir, 'out');
+    const res = await runCli(['repair', repo, '--out', out, '--runs-dir', join(dir, 'runs'), '--apply'], { timeoutMs: 150_000 });
+    expect(res.exitCode, res.all).toBe(1);
+    expect(res.all).toContain('PLAUSIBLE PATCH (not confirmed as the fix)');
+    expect(res.all).toContain('--apply: a plausible patch is not applied (--apply-plausible applies it)');
+    expect(treeHash(repo)).toBe(before);
+    const report = readJson<RunReport>(join(out, 'run-report.json'));
+    const search = report.tasks.find((t) => t.id === 'patch')!.output as SearchResult;
+    expect(search.confidence).toBe('plausible');
+    expect(search.vet!.rivals.length).toBeGreaterThan(0);
+    expect(report.tasks.find((t) => t.id === 'report')!.output).toMatchObject({ fixed: false, plausible: true, confidence: 'plausible' });
+    const md = readFileSync(join(out, 'report.md'), 'utf8');
+    expect(md).toContain('- result: **PLAUSIBLE PATCH');
+    expect(md).toMatch(/- rival: .* on `isAdult\(/);
+    expect(existsSync(join(out, 'patch.diff'))).toBe(true);
+    await expectAllGone(report.agents.flatMap((a) => a.pids));
+  }, 170_000);
 });
