@@ -1,7 +1,8 @@
 /**
  * Inputs for the differential check of plausible patches (vet.ts): the calls the test files make to
  * functions of the program's own modules, read from the test sources when every argument is a plain
- * value (literals, arrays and objects of them, constants of the test file), and their neighbours — each
+ * value (literals, arrays and objects of them, constants of the test file, rows of a plain table a
+ * for…of or forEach walks), and their neighbours — each
  * number ±1, an array or string one element shorter or empty, a boolean flipped, two adjacent arguments
  * of one type swapped. Arguments are kept as JavaScript source text (`[[1, 3, 5], 2]`) so undefined, NaN
  * and -0 survive the JSON between tasks.
@@ -118,12 +119,71 @@ export function callsIn(testFile: string, source: string, failingTests: Readonly
       if (ns && (ns.name === '*' || ns.name === 'default')) target = { file: ns.file, name: (callee.property as AnyNode).name as string };
     }
     if (!target || target.name === '*') return;
-    const args = (node.arguments as AnyNode[]).map((a) => staticValue(a, consts));
-    if (args.some((a) => a === NOT_STATIC)) return;
     const test = (ancestors as AnyNode[]).map(testName).filter((t): t is string => t !== null);
-    out.push({ file: target.file, fn: target.name, args, status: failingTests === 'all' || test.some((t) => failingTests.has(t)) ? 'fail' : 'pass' });
+    const status = failingTests === 'all' || test.some((t) => failingTests.has(t)) ? 'fail' : 'pass';
+    // Inside `for (const [a, b] of TABLE)` or `TABLE.forEach(([a, b]) => …)`: one call per row.
+    for (const env of tableBindings(ancestors as AnyNode[], consts)) {
+      const args = (node.arguments as AnyNode[]).map((a) => staticValue(a, env));
+      if (!args.some((a) => a === NOT_STATIC)) out.push({ file: target.file, fn: target.name, args, status });
+    }
   });
   return out;
+}
+
+/** Rows of a table a call is inside, at most this many (nested tables multiply). */
+const MAX_ROWS = 40;
+
+/**
+ * The constants a call sees, once per row of every table it is inside: `for (const x of T)` /
+ * `for (const [a, b] of T)` / `for (const { a } of T)` and `T.forEach((x) => …)` with T a plain value.
+ * Outside tables: one environment, the file's constants.
+ */
+function tableBindings(ancestors: readonly AnyNode[], consts: ReadonlyMap<string, Value>): Array<ReadonlyMap<string, Value>> {
+  let envs: Array<Map<string, Value>> = [new Map(consts)];
+  for (let i = 0; i < ancestors.length - 1; i++) {
+    const a = ancestors[i]!;
+    let pattern: AnyNode | undefined;
+    let table: AnyNode | undefined;
+    if (a.type === 'ForOfStatement' && (a.left as AnyNode).type === 'VariableDeclaration') {
+      pattern = (((a.left as AnyNode).declarations as AnyNode[])[0] as AnyNode | undefined)?.id as AnyNode | undefined;
+      table = a.right as AnyNode;
+    }
+    const next = ancestors[i + 1]!;
+    if (a.type === 'CallExpression' && (a.callee as AnyNode).type === 'MemberExpression' && ((a.callee as AnyNode).property as AnyNode).name === 'forEach' && (a.arguments as AnyNode[])[0] === next) {
+      pattern = ((next.params as AnyNode[] | undefined) ?? [])[0];
+      table = (a.callee as AnyNode).object as AnyNode;
+    }
+    if (!pattern || !table) continue;
+    const grown: Array<Map<string, Value>> = [];
+    for (const env of envs) {
+      const rows = staticValue(table, env);
+      if (!Array.isArray(rows)) return [];
+      for (const row of rows) {
+        const bound = bind(pattern, row, new Map(env));
+        if (bound && grown.length < MAX_ROWS) grown.push(bound);
+      }
+    }
+    envs = grown;
+  }
+  return envs;
+}
+
+/** Bind an identifier, array or object pattern to a value; null when the shape does not fit. */
+function bind(p: AnyNode, v: Value, env: Map<string, Value>): Map<string, Value> | null {
+  if (p.type === 'Identifier') return env.set(p.name as string, v);
+  if (p.type === 'ArrayPattern' && Array.isArray(v)) {
+    const els = p.elements as Array<AnyNode | null>;
+    for (let k = 0; k < els.length; k++) if (els[k] && !bind(els[k]!, v[k], env)) return null;
+    return env;
+  }
+  if (p.type === 'ObjectPattern' && v && typeof v === 'object') {
+    for (const prop of p.properties as AnyNode[]) {
+      const key = prop.key as AnyNode;
+      if (prop.type !== 'Property' || prop.computed || key.type !== 'Identifier' || !bind(prop.value as AnyNode, (v as Record<string, Value>)[key.name as string], env)) return null;
+    }
+    return env;
+  }
+  return null;
 }
 
 /** The name of a `test('name', …)` / `it('name', …)` call, else null. */

@@ -78,6 +78,22 @@ describe('inputs from the tests', () => {
     expect(calls.map((c) => `${c.fn} ${toSource(c.args)}`)).toEqual(['sum [[1, 2], -1]', 'mean [{"a": 1}, undefined]']);
   });
 
+  it('reads table-driven tests: one call per row of for…of and forEach tables, nested tables multiplied', () => {
+    const src = `import { test } from 'node:test';
+import { clamp, pad } from '../src/m.js';
+const cases = [[5, 0, 10], [-1, 0, 10]];
+test('rows', () => {
+  for (const [x, lo, hi] of cases) clamp(x, lo, hi);
+  [{ s: 'a', n: 2 }, { s: 'bc', n: 1 }].forEach(({ s, n }) => pad(s, n));
+  for (const w of [1, 2]) for (const c of ['x', 'y']) pad(c, w);
+  for (const r of cases.map((q) => q[0])) clamp(r);
+});
+`;
+    expect(callsIn('test/t.test.js', src, new Set()).map((c) => `${c.fn}${toSource(c.args)}`)).toEqual([
+      'clamp[5, 0, 10]', 'clamp[-1, 0, 10]', 'pad["a", 2]', 'pad["bc", 1]', 'pad["x", 1]', 'pad["y", 1]', 'pad["x", 2]', 'pad["y", 2]',
+    ]);
+  });
+
   it('keeps seeds first and a failing seed failing when a neighbour repeats it', () => {
     const { dirs } = variants('search.js', BSEARCH_TEST, { original: BSEARCH('lo = mid') });
     const inputs = probeInputs(dirs[0]!.dir, ['test/a.test.js'], new Set(['finds the last element']));
