@@ -58,6 +58,21 @@ describe('agentos repair', () => {
     await expectAllGone(pidsOf(report));
   });
 
+  it('falls back to safe_patch_agent when patch_agent fails every attempt, with the default --max-candidates auto', async () => {
+    const dir = tempDir();
+    const out = join(dir, 'out');
+    const inject = [1, 2, 3].flatMap((n) => ['--inject', `patch_agent:crash@${n}`]);
+    const res = await runCli(['repair', join(ROOT, 'examples/buggy_math'), '--out', out, '--runs-dir', join(dir, 'runs'), ...inject, '--quiet'], { timeoutMs: 150_000 });
+    const report = readJson<RunReport>(join(out, 'run-report.json'));
+    const search = patchTask(report);
+    // The fallback's budget is 12 singles at most (not NaN from `auto`), and it finds the fix.
+    expect(search.budget.singles).toBeGreaterThan(0);
+    expect(search.budget.singles).toBeLessThanOrEqual(12);
+    expect(search.winner?.file, res.all).toBe('src/stats.js');
+    expect(report.tasks.some((t) => t.id.startsWith('safe-a'))).toBe(true);
+    await expectAllGone(pidsOf(report));
+  });
+
   it('fixes an off-by-one bound in another repository and applies it with --apply', async () => {
     const repo = writeRepo(tempDir('agentos-bounds-'), boundsRepo);
     const dir = tempDir();
