@@ -15,8 +15,10 @@ import { attachProgress, summary } from './render.js';
 
 /** A goal run from the command line: the setup plus what the command line adds. */
 export type GoalRunOptions = GoalSetup & {
-  /** Apply a found fix to the repository (patch -p1). */
+  /** Apply a confirmed fix to the repository (patch -p1). */
   apply: boolean;
+  /** Also apply a patch that passes the tests but is only plausible (not confirmed by the differential check). */
+  applyPlausible?: boolean;
   json: boolean;
   quiet: boolean;
 };
@@ -83,15 +85,22 @@ export async function runGoal(o: GoalRunOptions, io: Io): Promise<GoalRunResult>
   if (abnormal !== undefined) return { ...res, code: abnormal };
   if (res.kind === 'repair') {
     const fixed = result?.fixed === true;
+    const plausible = result?.plausible === true;
     if (!o.quiet && !o.json) {
       io.out('');
       if (fixed) {
         io.out(bold(`FIXED: ${String(result?.fix)}`, tty));
         io.out(String(result?.diff ?? '').trimEnd());
+      } else if (plausible) {
+        // Passes the tests, but the differential check did not confirm it: never shown as THE fix.
+        io.out(bold(`PLAUSIBLE PATCH (not confirmed as the fix): ${String(result?.fix)}`, tty));
+        io.out(`  why not confirmed: ${String(result?.reason ?? '')}`);
+        io.out(String(result?.diff ?? '').trimEnd());
       } else io.out(bold('NO FIX FOUND', tty));
       io.out(`patch and report: ${out}`);
     }
-    if (fixed && o.apply) {
+    if (plausible && o.apply && !o.applyPlausible) io.out('--apply: a plausible patch is not applied (--apply-plausible applies it)');
+    if ((fixed && o.apply) || (plausible && o.applyPlausible)) {
       const r = await applyPatch(repo, join(out, 'patch.diff'));
       if (!r.ok) {
         io.err(`agentos: --apply: patch -p1 failed in ${repo}: ${r.output}`);

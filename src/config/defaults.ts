@@ -36,8 +36,11 @@ export const DEFAULTS = {
   runsDir: '.agentos/runs',
   /** Tasks a run may add while it runs (ctx.spawn). */
   maxDynamicTasks: 1000,
-  /** Candidate patches a repair tests at most. */
-  maxCandidates: 40,
+  /**
+   * Single-edit candidates a repair tests at most: `auto` lets the budget grow with the search space
+   * (repair/candidates.ts singleBudget); a number caps it.
+   */
+  maxCandidates: 'auto' as number | 'auto',
 } as const;
 
 /** Flag bounds, shared by every command that takes the flag. */
