@@ -223,16 +223,18 @@ export class ClusterRunner implements AttemptRunner {
     const w = this.waiters.get(jobId);
     const q = w && this.queues.get(w.agent);
     if (!w || !q) return;
-    const job = await Job.fromId(q.queue, jobId);
-    if (!job) {
+    // The state first, then the job: a job read before its completion would carry no return value yet.
+    const state = await q.queue.getJobState(jobId);
+    if (state === 'unknown') {
       // Gone (an adopted job never added, or Redis lost it): the node is as good as lost.
       if (this.waiters.get(jobId) === w) this.settle(jobId, { ok: false, kind: 'node_lost', message: `job ${jobId} is not in Redis any more; runs again` });
       return;
     }
-    const state = await job.getState();
+    const job = await Job.fromId(q.queue, jobId);
+    if (!job || this.waiters.get(jobId) !== w) return;
     if (state === 'completed') this.completed(jobId, job.returnvalue);
     else if (state === 'failed') await this.failed(jobId, job.failedReason ?? 'failed');
-    else if (!w.started && job.progress && typeof job.progress === 'object') this.progress(jobId, job.progress);
+    else if (job.progress && typeof job.progress === 'object') this.progress(jobId, job.progress);
   }
 
   /** Stop: attempts still waiting resolve as cancelled (their jobs stay for a successor); clients closed. */
