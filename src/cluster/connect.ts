@@ -39,15 +39,22 @@ export function connectRedis(target: ClusterUrl, role: string, say: Say, extra: 
 /** Say when a client loses Redis and when it has it back (also for clients made by BullMQ). */
 export function watchConnection(r: { on(ev: string, fn: (...a: unknown[]) => void): unknown }, role: string, target: Pick<ClusterUrl, 'password'>, say: Say): void {
   let downSince: number | null = null;
+  let lastError = 'connection closed';
+  // 'error' carries the reason; 'reconnecting' is the outage itself (a server that shut down cleanly
+  // closes the connection without an error).
   r.on('error', (err: unknown) => {
+    lastError = redact((err as Error)?.message ?? String(err), target);
+  });
+  r.on('reconnecting', () => {
     if (downSince !== null) return;
     downSince = Date.now();
-    say(`agentos ${role}: Redis connection lost (${redact((err as Error)?.message ?? String(err), target)}); retrying with backoff`);
+    say(`agentos ${role}: Redis connection lost (${lastError}); retrying with backoff`);
   });
   r.on('ready', () => {
     if (downSince === null) return;
     say(`agentos ${role}: Redis connection back after ${Date.now() - downSince} ms`);
     downSince = null;
+    lastError = 'connection closed';
   });
 }
 
