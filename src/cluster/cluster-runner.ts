@@ -192,6 +192,10 @@ export class ClusterRunner implements AttemptRunner {
   private async failed(jobId: string, reason: string): Promise<void> {
     const w = this.waiters.get(jobId);
     if (!w) return;
+    if (/^handed back/.test(reason)) {
+      this.settle(jobId, { ok: false, kind: 'node_lost', message: `node ${w.node ?? (await this.processedBy(w)) ?? 'unknown'} lost: ${reason}; runs again elsewhere` });
+      return;
+    }
     if (/stalled/i.test(reason)) {
       const node = w.node ?? (await this.processedBy(w)) ?? 'unknown';
       this.settle(jobId, { ok: false, kind: 'node_lost', message: `node ${node} lost: the attempt's job lock was not renewed for ${this.lockMs} ms (node dead or cut off from Redis); runs again elsewhere` });

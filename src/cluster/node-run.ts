@@ -78,6 +78,8 @@ export class NodeRun {
   private readonly handlers: RunHandlers;
   private readonly workers: Worker[] = [];
   private readonly running = new Map<string, Running>();
+  /** Attempts this node ended itself (lock lost, forced drain): handed back, not failed by the agent. */
+  private readonly handedBack = new Set<string>();
   private readonly rpc: RpcClient;
   private readonly rpcConn: Redis;
   private readonly cancelConn: Redis;
@@ -182,6 +184,7 @@ export class NodeRun {
     const r = this.running.get(jobId);
     if (!r) return;
     this.running.delete(jobId);
+    this.handedBack.add(jobId);
     this.lockLost++;
     this.o.say(`agentos node ${this.o.nodeId}: lost the lock of job ${jobId} (${why}); ending its process`);
     r.lease.cancel();
@@ -206,6 +209,9 @@ export class NodeRun {
           },
         },
       );
+      // Ended by this node, not by the agent or the coordinator: the job fails as handed back (the
+      // coordinator makes it node_lost and runs it again elsewhere), its outcome is not the task's.
+      if (this.handedBack.delete(jobId)) throw new Error(`handed back: node ${this.o.nodeId} ended the attempt (lock lost or forced drain)`);
       const acb = this.table.byPid(lease.place.pid);
       return {
         format: CLUSTER_FORMAT,
@@ -235,13 +241,21 @@ export class NodeRun {
     return this.running.size;
   }
 
+  /** End the running attempts now and hand their jobs back (they run again elsewhere as node_lost). */
+  abandon(): void {
+    for (const [id, r] of this.running) {
+      this.handedBack.add(id);
+      r.lease.cancel();
+    }
+  }
+
   /**
    * Stop taking jobs, let the running ones finish (`force`: end them now; their jobs stall and run
    * elsewhere), then end every process of the run. Idempotent.
    */
   drain(force = false): Promise<void> {
     this.drained ??= (async () => {
-      if (force) for (const r of this.running.values()) r.lease.cancel();
+      if (force) this.abandon();
       await Promise.all(this.workers.map((w) => w.close(force).catch(() => undefined)));
       if (this.watchdog) clearInterval(this.watchdog);
       await this.rpc.stop();

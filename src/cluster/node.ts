@@ -170,6 +170,8 @@ export class ClusterNode {
    * elsewhere), every process ends, the record is removed. Idempotent.
    */
   stop(force = false): Promise<void> {
+    // A second, forced stop while draining: end what still runs (the drain then completes).
+    if (this.stopped && force) for (const r of this.runs.values()) r.abandon();
     this.stopped ??= (async () => {
       this.draining = true;
       if (this.scan) clearInterval(this.scan);
