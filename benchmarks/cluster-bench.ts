@@ -190,8 +190,12 @@ async function main(): Promise<void> {
     log(`written ${OUT}`);
   } finally {
     client.disconnect();
-    for (const p of [...procs]) p.proc.kill('SIGTERM');
-    await Promise.all([...procs].map((p) => p.exited));
+    // Nodes and coordinators first (they drain through Redis), Redis last.
+    const others = [...procs].filter((p) => p !== redis);
+    for (const p of others) p.proc.kill('SIGTERM');
+    await Promise.all(others.map((p) => p.exited));
+    redis.proc.kill('SIGTERM');
+    await redis.exited;
     rmSync(dir, { recursive: true, force: true });
   }
 }

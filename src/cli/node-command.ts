@@ -119,6 +119,8 @@ export async function nodeCommand(argv: string[], io: Io): Promise<number> {
     await stopping;
     await node.stop(signals > 1);
     io.err(`agentos node ${o.id}: drained, every process ended`);
+    // A client still reconnecting to a Redis that is gone must not keep a drained node alive.
+    setTimeout(() => process.exit(0), 1000).unref();
     return 0;
   } catch (err) {
     io.err(`agentos node ${o.id}: ${redactUrl((err as Error).message)}`);

@@ -256,14 +256,39 @@ export class NodeRun {
   drain(force = false): Promise<void> {
     this.drained ??= (async () => {
       if (force) this.abandon();
-      await Promise.all(this.workers.map((w) => w.close(force).catch(() => undefined)));
+      // Redis may be gone (it is stopped too, or cut off): every step that needs it is bounded, so the
+      // node still ends its processes. Running attempts are waited for (the lock watchdog ends those that
+      // lost their lock), then the workers get a lock duration to report and close.
+      const closing = Promise.all(this.workers.map((w) => w.close(force).catch(() => undefined)));
+      await until(() => this.running.size === 0, closing);
+      await bounded(closing, this.o.announcement.lock_ms);
+      for (const w of this.workers) void w.disconnect().catch(() => undefined);
       if (this.watchdog) clearInterval(this.watchdog);
-      await this.rpc.stop();
+      await bounded(this.rpc.stop(), 2000);
       this.bus?.close();
       await this.runner.close();
       await this.o.cells?.cleanup();
-      await Promise.all([this.rpcConn, this.cancelConn].map((c) => c.quit().catch(() => c.disconnect())));
+      for (const c of [this.rpcConn, this.cancelConn]) c.disconnect();
     })();
     return this.drained;
   }
+}
+
+/** Resolves with `p`, or after `ms` (the step is abandoned: its connection is closed later). */
+function bounded(p: Promise<unknown>, ms: number): Promise<void> {
+  let t: NodeJS.Timeout | undefined;
+  return Promise.race([p.then(() => undefined), new Promise<void>((r) => (t = setTimeout(r, ms)))]).finally(() => clearTimeout(t));
+}
+
+/** Resolves once `cond` holds (checked every 50 ms) or `done` settles. */
+function until(cond: () => boolean, done: Promise<unknown>): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setInterval(() => cond() && finish(), 50);
+    const finish = (): void => {
+      clearInterval(t);
+      resolve();
+    };
+    void done.finally(finish);
+    if (cond()) finish();
+  });
 }

@@ -175,12 +175,13 @@ export class ClusterNode {
     this.stopped ??= (async () => {
       this.draining = true;
       if (this.scan) clearInterval(this.scan);
-      await this.reg?.beat().catch(() => undefined);
+      await bounded(this.reg?.beat(), 2000);
       await Promise.all([...this.starting.values()]);
       await Promise.all([...this.runs.values()].map((r) => r.drain(force).catch((err: Error) => this.o.say(`agentos node ${this.o.id}: draining run ${r.runId}: ${err.message}`))));
       this.runs.clear();
-      await this.reg?.leave().catch(() => undefined);
-      await Promise.all([this.sub, this.redis].map((c) => c.quit().catch(() => c.disconnect())));
+      // Bounded: with Redis gone the record simply expires after its TTL.
+      await bounded(this.reg?.leave(), 2000);
+      for (const c of [this.sub, this.redis]) c.disconnect();
     })();
     return this.stopped;
   }
@@ -188,4 +189,10 @@ export class ClusterNode {
   get host(): string {
     return hostname();
   }
+}
+
+/** Wait for a step that needs Redis at most `ms`; its failure is ignored (said elsewhere). */
+function bounded(p: Promise<unknown> | undefined, ms: number): Promise<void> {
+  let t: NodeJS.Timeout | undefined;
+  return Promise.race([(p ?? Promise.resolve()).then(() => undefined, () => undefined), new Promise<void>((r) => (t = setTimeout(r, ms)))]).finally(() => clearTimeout(t));
 }
