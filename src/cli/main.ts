@@ -13,6 +13,9 @@ import { DASHBOARD_USAGE, dashboardCommand } from './dashboard-command.js';
 import { DOCTOR_USAGE, doctorCommand } from './doctor-command.js';
 import { CLUSTER_STATUS_USAGE, clusterStatusCommand } from '../cluster/status-command.js';
 import { PS_USAGE, psCommand, topCommand } from './ps-command.js';
+import { CLUSTER_RUN_USAGE, clusterRunCommand, wantsCluster } from './cluster-run-command.js';
+import { CLUSTER_PS_USAGE, clusterPsCommand } from './cluster-ps.js';
+import { NODE_USAGE, nodeCommand } from './node-command.js';
 import { EXIT, runCommand, type Io } from './run-command.js';
 import { parseRunOptions, RUN_USAGE } from './run-options.js';
 import { parseStressOptions, STRESS_USAGE } from '../stress/options.js';
@@ -36,6 +39,9 @@ usage:
   agentos ps | agentos top            agent processes of every running kernel on this machine
   agentos doctor [--json]             what this machine gives AgentOS (cgroups, permission model, tools)
   agentos cluster status --cluster URL   the nodes and runs of a cluster on Redis (docs/cluster.md)
+  agentos node --cluster URL          a cluster node hosting agent processes for the cluster's runs
+  agentos run <plan> --cluster URL    coordinate a run on the cluster's nodes (resume --cluster takes one over)
+  agentos ps --cluster URL            every cluster node's agent processes
   agentos --version
 
 ${RUN_USAGE}
@@ -52,7 +58,13 @@ ${PS_USAGE}
 
 ${DOCTOR_USAGE}
 
-${CLUSTER_STATUS_USAGE}`;
+${CLUSTER_STATUS_USAGE}
+
+${NODE_USAGE}
+
+${CLUSTER_RUN_USAGE}
+
+${CLUSTER_PS_USAGE}`;
 
 const io: Io = {
   out: (line) => process.stdout.write(`${line}\n`),
@@ -68,13 +80,21 @@ async function main(argv: string[]): Promise<number> {
         return EXIT.ok;
       }
       if (rest.some((a) => a === '--goal' || a.startsWith('--goal='))) return (await runGoal(parseGoalOptions(rest), io)).code;
+      if (wantsCluster(rest)) return (await clusterRunCommand(rest, 'run', io)).code;
       return (await runCommand(parseRunOptions(rest), io)).code;
     case 'resume':
       if (rest.includes('--help') || rest.includes('-h')) {
         io.out(RESUME_USAGE);
         return EXIT.ok;
       }
+      if (wantsCluster(rest)) return (await clusterRunCommand(rest, 'resume', io)).code;
       return (await resumeCommand(parseResumeOptions(rest), io)).code;
+    case 'node':
+      if (rest.includes('--help') || rest.includes('-h')) {
+        io.out(NODE_USAGE);
+        return EXIT.ok;
+      }
+      return nodeCommand(rest, io);
     case 'stress':
       if (rest.includes('--help') || rest.includes('-h')) {
         io.out(STRESS_USAGE);
@@ -108,6 +128,7 @@ async function main(argv: string[]): Promise<number> {
         io.out(PS_USAGE);
         return EXIT.ok;
       }
+      if (command === 'ps' && wantsCluster(rest)) return clusterPsCommand(rest, io);
       return command === 'ps' ? psCommand(rest, io) : topCommand(rest, io);
     case 'doctor':
       if (rest.includes('--help') || rest.includes('-h')) {
