@@ -17,6 +17,8 @@ import type { SyscallTable } from '../kernel-api/syscalls.js';
 import { KernelChannel, type ChannelCloseInfo } from '../protocol/channel.js';
 import { BRAND, type FailureKind, type KernelMessage, type TaskMessage } from '../protocol/messages.js';
 import { endCell, placeInCell, prepareCell } from './cell-hooks.js';
+import { ChannelFlow } from './channel-flow.js';
+import type { ProcessContextOf } from './process-context.js';
 import type { AgentCell } from './containment/index.js';
 import { classifyExit, type KillReason } from './exit-reason.js';
 import { ProcessLog } from './logs.js';
@@ -29,26 +31,6 @@ import { armDeadline, ReadyGate } from './timers.js';
 export { SpawnError } from './spawn.js';
 export type { AttemptOutcome } from '../kernel-api/attempt-runner.js';
 
-export interface ProcessContext {
-  runId: string;
-  workerPath: string;
-  events: EventLog;
-  /** Directory for the process's stdout/stderr log; none: discarded. */
-  logDir: string | undefined;
-  /** Called once the process has ended, with the facts classified. */
-  onExit(proc: AgentProcess): void;
-  /** Operations the agent may call (ctx.* in handlers). */
-  syscalls: SyscallTable;
-  /** Extra node flags for this agent's processes (e.g. the permission model). */
-  nodeFlags?: (spec: AgentSpec) => string[];
-  /** Called once the process has ended, before onExit: kernel parts free what it held (KV pages...). */
-  ended?(acb: Acb): void;
-  /** Tell the reaper about a new process group (and when it is gone). */
-  track(pgid: number): void;
-  untrack(pgid: number): void;
-  /** Containment: a new cell (cgroups or the /proc walk) for this process; none: process group only. */
-  cell?(agent: string, instance: number): AgentCell;
-}
 
 /**
  * After the agent closed its end of the channel, how long its exit may take before the kernel calls it a
@@ -65,6 +47,9 @@ export function maxFrameBytes(spec: AgentSpec): number {
   return spec.max_output_mb * 1024 * 1024 + FRAME_ENVELOPE_BYTES;
 }
 
+/** What an agent process needs from the kernel (process-context.ts). */
+export type ProcessContext = ProcessContextOf<AgentProcess>;
+
 export class AgentProcess implements Routed {
   readonly acb: Acb;
   readonly exited: Promise<void>;
@@ -79,6 +64,7 @@ export class AgentProcess implements Routed {
   private deadline: NodeJS.Timeout | undefined;
   private pending: { msg: TaskMessage; timeoutMs: number; resolve: (o: AttemptOutcome) => void } | undefined;
   private exitOutcome: { kind: FailureKind; message: string } | undefined;
+  private readonly flow: ChannelFlow | undefined;
   /** The process's containment cell (cell-hooks.ts), if the runner gave one. */
   readonly cell: AgentCell | undefined;
 
@@ -106,13 +92,17 @@ export class AgentProcess implements Routed {
     this.channel = sock
       ? new KernelChannel(sock, {
           maxFrameBytes: maxFrame,
-          onMessage: (m) => routeAgentMessage(this, m),
+          onMessage: (m) => {
+            routeAgentMessage(this, m);
+            this.flow?.afterMessage();
+          },
           onViolation: (reason) => this.violation(reason),
           onClose: (info) => this.channelClosed(info),
           // send() after the channel closed: the close itself already failed the attempt
           onError: () => {},
         })
       : undefined;
+    this.flow = this.channel ? new ChannelFlow(this.channel, ctx.events) : undefined;
     this.exited = new Promise<void>((resolve) => {
       let once = false;
       const done = (code: number | null, signal: NodeJS.Signals | null, why?: string): void => {
@@ -207,6 +197,14 @@ export class AgentProcess implements Routed {
   }
 
   // ---- Routed: what routing.ts calls --------------------------------------------------------
+
+  callStarted(): void {
+    this.flow?.callStarted();
+  }
+
+  callSettled(): void {
+    this.flow?.callSettled();
+  }
 
   current(): TaskMessage | undefined {
     return this.pending?.msg;

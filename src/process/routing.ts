@@ -31,6 +31,9 @@ export interface Routed {
   /** The process broke the protocol: end it, fail its attempt as `protocol` with `reason`. */
   violation(reason: string): void;
   send(msg: KernelMessage): void;
+  /** A `call` is being answered / was answered (the process bounds how many are in flight). */
+  callStarted(): void;
+  callSettled(): void;
 }
 
 /** Handle one message from the child. Never throws. */
@@ -73,10 +76,17 @@ function route(p: Routed, raw: Record<string, unknown>): void {
     case 'call': {
       if (!held || m.requestId !== held.requestId) return p.violation(`call '${m.op}' for a request this process does not hold`);
       const caller = { acb: p.acb, taskId: held.taskId, attempt: held.attempt };
+      p.callStarted();
       p.syscalls.invoke(m.op, caller, m.args).then(
-        (value) => p.send({ ag: BRAND, type: 'reply', callId: m.callId, ok: true, value }),
+        (value) => {
+          p.callSettled();
+          p.send({ ag: BRAND, type: 'reply', callId: m.callId, ok: true, value });
+        },
         // Errors of the kernel's parts reach the child as SyscallErrors with their own code.
-        (err: unknown) => p.send({ ag: BRAND, type: 'reply', callId: m.callId, ok: false, error: toWireError(err instanceof AgentOSError ? asSyscallError(err) : err) }),
+        (err: unknown) => {
+          p.callSettled();
+          p.send({ ag: BRAND, type: 'reply', callId: m.callId, ok: false, error: toWireError(err instanceof AgentOSError ? asSyscallError(err) : err) });
+        },
       );
       return;
     }
