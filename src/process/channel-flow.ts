@@ -7,8 +7,17 @@
  * The agent's writes then block on the full socket buffer: `await ctx.log(...)` runs at the kernel's
  * pace and the kernel's memory does not grow with the agent's volume.
  */
+import type { AgentSpec } from '../config/agent-spec.js';
 import type { EventLog } from '../kernel-api/events.js';
 import type { KernelChannel } from '../protocol/channel.js';
+
+/** Envelope allowed on top of max_output_mb in one agent -> kernel line (docs/protocol.md). */
+const FRAME_ENVELOPE_BYTES = 64 * 1024;
+
+/** The agent -> kernel line limit of an agent, in bytes. */
+export function maxFrameBytes(spec: AgentSpec): number {
+  return spec.max_output_mb * 1024 * 1024 + FRAME_ENVELOPE_BYTES;
+}
 
 /** Syscalls one process may have in flight before the kernel stops reading its channel. */
 export const MAX_CALLS_IN_FLIGHT = 1024;

@@ -22,6 +22,8 @@ export interface Routed {
   readonly syscalls: SyscallTable;
   /** The attempt this process holds now. */
   current(): TaskMessage | undefined;
+  /** True when `pid` (as the agent announced it in `ready`) is this process's agent. */
+  ownPid(pid: number): boolean;
   /** `ready` arrived in state `starting` from the right pid, speaking our protocol version. */
   handshakeDone(runtime: string | undefined): void;
   /** `init_failed` arrived during start-up (or a `ready` in a protocol version we do not speak). */
@@ -59,7 +61,7 @@ function route(p: Routed, raw: Record<string, unknown>): void {
   const m = parsed.message;
   switch (m.type) {
     case 'ready': {
-      if (p.acb.state !== 'starting' || m.pid !== p.acb.pid) return p.violation(`unexpected ready (pid ${m.pid}) in state ${p.acb.state}`);
+      if (p.acb.state !== 'starting' || !p.ownPid(m.pid)) return p.violation(`unexpected ready (pid ${m.pid}) in state ${p.acb.state}`);
       const version = (m as { protocol?: unknown }).protocol;
       if (version !== PROTOCOL_VERSION) {
         return p.initFailed(`the agent speaks protocol version ${version === undefined ? '(none announced)' : JSON.stringify(version)}, this kernel speaks ${PROTOCOL_VERSION} (docs/protocol.md). Fix: use the SDK of this AgentOS version.`);
