@@ -7,11 +7,43 @@ type Write = (line: string) => void;
 const pad = (s: string, n: number): string => (s.length >= n ? s : s + ' '.repeat(n - s.length));
 const secs = (t: number): string => `+${(t / 1000).toFixed(2)}s`.padStart(8);
 
+/**
+ * Bytes the terminal streams may hold unwritten before the kernel pauses the agents: a pipe to a slow
+ * reader (`agentos run | less`) buffers what it cannot take in the kernel's memory otherwise.
+ */
+export const PROGRESS_BACKLOG_BYTES = 1 << 20;
+
+/** Print a line per meaningful event on `write`; returns the detach function. */
 export function attachProgress(events: EventLog, write: Write): () => void {
-  return events.on((e) => {
+  let behind = false;
+  const caughtUp = (): void => {
+    if (process.stdout.writableLength + process.stderr.writableLength > PROGRESS_BACKLOG_BYTES) return;
+    behind = false;
+    process.stdout.off('drain', caughtUp);
+    process.stderr.off('drain', caughtUp);
+    events.sinkBehind('progress', false);
+  };
+  const off = events.on((e) => {
     const line = describe(e);
-    if (line) write(`${secs(e.t)}  ${line}`);
+    if (!line) return;
+    write(`${secs(e.t)}  ${line}`);
+    // The lines go to stdout or stderr (--json): whichever holds a backlog, the agents wait for it.
+    if (!behind && process.stdout.writableLength + process.stderr.writableLength > PROGRESS_BACKLOG_BYTES) {
+      behind = true;
+      events.sinkBehind('progress', true);
+      process.stdout.on('drain', caughtUp);
+      process.stderr.on('drain', caughtUp);
+    }
   });
+  return () => {
+    off();
+    if (behind) {
+      behind = false;
+      process.stdout.off('drain', caughtUp);
+      process.stderr.off('drain', caughtUp);
+      events.sinkBehind('progress', false);
+    }
+  };
 }
 
 function describe(e: TimedEvent): string | undefined {

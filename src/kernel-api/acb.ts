@@ -77,10 +77,11 @@ export function transition(acb: Acb, to: ProcState): void {
   acb.state = to;
 }
 
-/** `starting -> idle`, with the spawn-to-ready time in ms. */
-export function markReady(acb: Acb, readyMs: number): void {
+/** `starting -> idle`, with the spawn-to-ready time in ms; `pid` is the agent's own pid when it differs from the one spawned (isolation: pid). */
+export function markReady(acb: Acb, readyMs: number, pid?: number): void {
   transition(acb, 'idle');
   acb.ready_ms = readyMs;
+  if (pid !== undefined) acb.pid = pid;
 }
 
 /** `idle -> busy` for one attempt of `task`. */
