@@ -22,6 +22,11 @@ export interface JournalSetup {
   planFile?: string | undefined;
   /** `--inject`, goal/repair options, `--out`/`--apply` (concurrency comes from the kernel). */
   options?: Partial<Omit<RunOptionsRecord, 'concurrency'>> | undefined;
+  /**
+   * The group-commit window in ms (src/journal/file-journal.ts; default 2). For benchmarks and embedding:
+   * every fact is still made durable before it takes effect, whatever the window.
+   */
+  windowMs?: number | undefined;
 }
 
 /** A run taken over from its journal (agentos resume): the lock is held, the journal open, its facts folded. */
