@@ -125,7 +125,7 @@ export function runHeader(o: { runId: string; plan: Plan; registry: AgentRegistr
     format: JOURNAL_FORMAT,
     run_id: o.runId,
     pid: process.pid,
-    plan: { path: o.setup.planFile ?? null, text, sha256: hashPlan(text) },
+    plan: { path: o.setup.planFile ?? null, text, sha256: hashPlan(text), name: o.plan.name, tasks: o.plan.tasks.length },
     agents: agentRecords(o.registry, o.plan.tasks.map((t) => t.agent)),
     options: { injections: opts.injections ?? [], concurrency: o.concurrency, goal: opts.goal ?? null, repair: opts.repair ?? null, out: opts.out ?? null, apply: opts.apply ?? false },
   };
