@@ -11,7 +11,8 @@
  *  - in this process, once, phase by phase: prepareResume (read + validate the journal, replay,
  *    completeness, content hashes), the kernel's construction, run() up to the first dispatch (the
  *    run.resumed fact made durable, agents spawned, the graph restored).
- * Usage: node dist/benchmarks/resume-bench.js [--tasks N] [--done N]
+ * Usage: node dist/benchmarks/resume-bench.js [--tasks N] [--done N] (BENCH_REPEAT: CLI resumes, default 3;
+ * BENCH_KEEP=1 keeps the run directories for profiling).
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
