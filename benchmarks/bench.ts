@@ -11,9 +11,10 @@ import { parseArgs } from 'node:util';
 import { PACKAGE_ROOT } from '../src/paths.js';
 import { writeJsonFile } from '../src/stress/report.js';
 import { runBaselines } from './baselines.js';
+import { goalLines, issue14Goals } from './goals.js';
 import { writeMarkdown } from './markdown.js';
-import { runBullmq, runContainment, runDispatch } from './peers.js';
-import { runStressMatrix } from './stress-matrix.js';
+import { runBullmq, runContainment, runDispatch, type DispatchRow } from './peers.js';
+import { runStressMatrix, type StressCell } from './stress-matrix.js';
 
 const KERNEL_BENCH = join(PACKAGE_ROOT, 'dist/benchmarks/kernel-bench.js');
 
@@ -79,6 +80,16 @@ try {
   if (quick && existsSync(join(PACKAGE_ROOT, 'benchmarks/results/kernel-quick.json'))) {
     writeFileSync(join(RESULTS, 'kernel-quick.json'), readFileSync(join(PACKAGE_ROOT, 'benchmarks/results/kernel-quick.json')));
   }
+  // issue 14's goals, every ratio from this run's results (kernel, stress, peers)
+  const read = (name: string): unknown => (existsSync(join(RESULTS, `${name}.json`)) ? JSON.parse(readFileSync(join(RESULTS, `${name}.json`), 'utf8')) : undefined);
+  const goals = issue14Goals({
+    kernel: read(quick ? 'kernel-quick' : 'kernel') as Parameters<typeof issue14Goals>[0]['kernel'],
+    dispatch: (read('peers') as { dispatch?: DispatchRow[] } | undefined)?.dispatch,
+    cells: (read('stress') as { cells?: StressCell[] } | undefined)?.cells,
+  });
+  writeJsonFile(join(RESULTS, 'goals.json'), { meta, goals });
+  log(`[${stamp()}] goals (issue 14):`);
+  for (const l of goalLines(goals)) log(l);
   writeMarkdown(RESULTS, DOCS, quick);
   log(`[${stamp()}] done: ${quick ? 'benchmarks/results/quick/' : 'benchmarks/results/*.json, docs/benchmarks.md'}`);
 } finally {

@@ -26,6 +26,8 @@ import { Kernel } from '../src/kernel/kernel.js';
 import { PACKAGE_ROOT } from '../src/paths.js';
 import { PYTHON3, findTool } from '../src/platform/tools.js';
 import { journalCost, type JournalCost } from './kernel-journal-cost.js';
+import { crashToRetry } from './lib/crash.js';
+import { runPm2Crash } from './peers/pm2.js';
 import { median, quantile, round } from './stats.js';
 
 const quick = process.argv.includes('--quick');
@@ -94,37 +96,50 @@ async function bareForkReady(): Promise<number> {
   return ms;
 }
 
+/** Replace `agent`'s process in kernel `k` (SIGKILL the live one) and resolve with the replacement's spawn -> ready (ms). */
+async function replacementReady(k: Kernel, agent: string): Promise<number> {
+  const old = k.table.live().find((a) => a.agent === agent)!;
+  const spawned = k.table.all().length;
+  process.kill(old.pid, 'SIGKILL');
+  return new Promise<number>((resolve) => {
+    const check = (): void => {
+      const next = k.table.all().slice(spawned).find((a) => a.agent === agent);
+      if (next && next.ready_ms !== null) resolve(next.ready_ms);
+      else setTimeout(check, 2);
+    };
+    check();
+  });
+}
+
 /**
- * Bare fork and agent fork, alternated one by one so both see the same machine load (a shared machine
- * drifts by tens of ms between two separate series). The agent side is a replacement process in a
- * running kernel (its reaper already up, as on every restart): the previous agent is SIGKILLed and the
- * replacement's spawn -> ready is read from its ACB.
+ * Bare fork, agent fork, and agent fork with containment off, alternated one by one so all see the same
+ * machine load (a shared machine drifts by tens of ms between two separate series). The agent side is a
+ * replacement process in a running kernel (its reaper already up, as on every restart): the previous
+ * agent is SIGKILLed and the replacement's spawn -> ready is read from its ACB. The uncontained kernel
+ * (`containment: 'off'`, process groups only) shows what the cgroup cell itself costs.
  */
-async function forkReadyPairs(runsDir: string): Promise<{ bare: number[]; agent: number[] }> {
-  const registry = new AgentRegistry([AGENTS]);
-  Object.assign(registry.get('noop'), { restart: { max_restarts: 10_000, window_ms: 1_000 } });
-  const k = new Kernel({ registry, runsDir, sampleIntervalMs: 60_000 });
+async function forkReadyPairs(runsDir: string): Promise<{ bare: number[]; agent: number[]; off: number[] }> {
+  const kernel = (containment: 'auto' | 'off'): Kernel => {
+    const registry = new AgentRegistry([AGENTS]);
+    Object.assign(registry.get('noop'), { restart: { max_restarts: 10_000, window_ms: 1_000 } });
+    return new Kernel({ registry, runsDir, sampleIntervalMs: 60_000, containment });
+  };
+  const k = kernel('auto');
+  const kOff = kernel('off');
   await k.start(['noop']);
-  const bare: number[] = [];
-  const agent: number[] = [];
-  for (let i = 0; i < N_FORK; i++) {
-    bare.push(await bareForkReady());
-    const old = k.table.live()[0]!;
-    const spawned = k.table.all().length;
-    process.kill(old.pid, 'SIGKILL');
-    await new Promise<void>((resolve) => {
-      const check = (): void => {
-        const next = k.table.all()[spawned];
-        if (next && next.ready_ms !== null) {
-          agent.push(next.ready_ms);
-          resolve();
-        } else setTimeout(check, 2);
-      };
-      check();
-    });
+  await kOff.start(['noop']);
+  const out = { bare: [] as number[], agent: [] as number[], off: [] as number[] };
+  try {
+    for (let i = 0; i < N_FORK; i++) {
+      out.bare.push(await bareForkReady());
+      out.agent.push(await replacementReady(k, 'noop'));
+      out.off.push(await replacementReady(kOff, 'noop'));
+    }
+  } finally {
+    await k.shutdown();
+    await kOff.shutdown();
   }
-  await k.shutdown();
-  return { bare, agent };
+  return out;
 }
 
 /**
@@ -156,32 +171,6 @@ async function nodeVsPythonReady(runsDir: string): Promise<{ node: number[]; pyt
   }
   await k.shutdown();
   return out;
-}
-
-async function crashToRetry(runsDir: string, instances: number): Promise<number[]> {
-  const registry = new AgentRegistry([AGENTS]);
-  const spec = registry.get('crashy');
-  Object.assign(spec, { instances });
-  const k = new Kernel({ registry, runsDir, concurrency: 8, maxDynamicTasks: Number.MAX_SAFE_INTEGER });
-  await k.start(['crashy']);
-  const lat: number[] = [];
-  let exitAt = 0;
-  const off = k.events.on((e) => {
-    if (e.type === 'process.exited' && e.agent === 'crashy') exitAt = e.t;
-    if (e.type === 'task.state' && e.state === 'running' && e.attempt === 2) lat.push(e.t - exitAt);
-  });
-  for (let i = 0; i < N_CRASH; i++) {
-    const rec = await k.submit({ id: `c${i}`, agent: 'crashy', input: { crash: true } });
-    if (rec.state !== 'succeeded' || rec.attempts !== 2) throw new Error(`crash task ${rec.id}: ${rec.state} after ${rec.attempts}`);
-    // let the pool finish replacing the dead process, so every crash starts from the same warm state
-    await new Promise<void>((resolve) => {
-      const check = (): void => (k.table.live().filter((a) => a.state === 'idle').length >= instances ? resolve() : void setTimeout(check, 5));
-      check();
-    });
-  }
-  off();
-  await k.shutdown();
-  return lat;
 }
 
 async function samplerTick(runsDir: string): Promise<{ agents: number; tick_ms: number }> {
@@ -230,9 +219,11 @@ async function main(): Promise<void> {
     log('bare fork -> ready and agent fork -> ready, alternated...');
     const forks = await forkReadyPairs(runsDir);
     const agentReady = forks.agent;
-    log('crash -> retry (respawn path, then warm spare)...');
-    const crash1 = await crashToRetry(runsDir, 1);
-    const crash2 = await crashToRetry(runsDir, 2);
+    log('crash -> retry (respawn path, a second instance, a standby spare), then PM2 restarting a crashed app...');
+    const crash1 = (await crashToRetry(runsDir, { instances: 1, standby: 0, crashes: N_CRASH })).exit_to_retry;
+    const crash2 = (await crashToRetry(runsDir, { instances: 2, standby: 0, crashes: N_CRASH })).exit_to_retry;
+    const crashSb = await crashToRetry(runsDir, { instances: 1, standby: 1, crashes: N_CRASH });
+    const pm2 = await runPm2Crash({ crashes: N_CRASH, log });
     const python = findTool(PYTHON3).path;
     let py: { ready: { node: number[]; python: number[] }; rtt: { median: number; p95: number } } | undefined;
     if (python) {
@@ -256,6 +247,11 @@ async function main(): Promise<void> {
       agent_fork_ready_ms: round(median(agentReady)),
       crash_to_retry_ms: round(median(crash1)),
       crash_to_retry_spare_ms: round(median(crash2)),
+      // agent.yaml standby: 1 (instances 1): from the kernel seeing the exit, and from the crashing attempt's start
+      crash_to_retry_standby_ms: round(median(crashSb.exit_to_retry), 2),
+      crash_start_to_retry_standby_ms: round(median(crashSb.start_to_retry), 2),
+      pm2: { version: pm2.version, skipped: pm2.skipped, crash_to_ready_ms: pm2.median_ms === null ? null : round(pm2.median_ms), samples: pm2.crash_to_ready_ms.length },
+      agent_fork_ready_uncontained_ms: round(median(forks.off)),
       sampler_tick_ms: round(sampler.tick_ms, 2),
       sampler_agents: sampler.agents,
       python: py
@@ -275,6 +271,8 @@ async function main(): Promise<void> {
       ratios: {
         task_vs_raw_ipc: round(task.median / raw.rtt, 2),
         agent_vs_bare_fork: round(median(agentReady) / median(forks.bare), 2),
+        agent_uncontained_vs_bare_fork: round(median(forks.off) / median(forks.bare), 2),
+        standby_retry_vs_pm2_restart: pm2.median_ms ? round(median(crashSb.start_to_retry) / pm2.median_ms, 3) : null,
         crash_retry_vs_agent_fork: round(median(crash1) / median(agentReady), 2),
         agent_vs_bare_rss: round(task.agentRssMb / raw.rssMb, 2),
       },

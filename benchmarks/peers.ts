@@ -22,6 +22,8 @@ export interface DispatchRow {
   per_task_us: number | null;
   throughput_per_s: number | null;
   isolation: string;
+  /** AgentOS rows: the kernel's CPU per attempt over the dispatch phase (us, stress report). */
+  kernel_cpu_us_per_task?: number | null;
 }
 
 export interface ContainmentRow {
@@ -51,7 +53,9 @@ async function agentosStress(a: StressArgs) {
 
 export async function runDispatch(o: { quick: boolean; runsDir: string; log: (s: string) => void }): Promise<DispatchRow[]> {
   const rows: DispatchRow[] = [];
-  const noop = o.quick ? 500 : 2000;
+  // 20,000: the kernel's CPU per task is read over at least that many (issue 14); --quick: 5,000 (smoke)
+  const noop = o.quick ? 5000 : 20_000;
+  const serial = o.quick ? 250 : 1000;
   const cpuTasks = o.quick ? 200 : 1000;
   const fan = 1000;
   const W = 2;
@@ -63,19 +67,19 @@ export async function runDispatch(o: { quick: boolean; runsDir: string; log: (s:
   // AgentOS warm agent processes, no-op tasks (stress_worker with no CPU and no wait)
   for (const [label, args] of [
     ['no-op', { agents: W, tasks: noop, cpuMs: 0, waitMs: 0, runsDir: o.runsDir }],
-    ['serial no-op (1 agent)', { agents: 1, tasks: Math.round(noop / 2), cpuMs: 0, waitMs: 0, runsDir: o.runsDir }],
+    ['serial no-op (1 agent)', { agents: 1, tasks: serial, cpuMs: 0, waitMs: 0, runsDir: o.runsDir }],
     ['CPU 2 ms', { agents: W, tasks: cpuTasks, cpuMs: 2, cpuShare: 1, runsDir: o.runsDir }],
     ['fan-out 1,000 no-op', { agents: W, tasks: fan, cpuMs: 0, waitMs: 0, runsDir: o.runsDir }],
   ] as Array<[string, StressArgs]>) {
     const { report, command } = await agentosStress(args);
-    push({ system: 'AgentOS', what_ran: `${label}: \`${command}\``, workers: args.agents, tasks: args.tasks, per_task_us: report.throughput_per_s > 0 ? round(1e6 / report.throughput_per_s, 1) : null, throughput_per_s: report.throughput_per_s, isolation: 'a process per agent (own heap, own pid, killable)' });
+    push({ system: 'AgentOS', what_ran: `${label}: \`${command}\``, workers: args.agents, tasks: args.tasks, per_task_us: report.throughput_per_s > 0 ? round(1e6 / report.throughput_per_s, 1) : null, throughput_per_s: report.throughput_per_s, isolation: 'a process per agent (own heap, own pid, killable)', kernel_cpu_us_per_task: report.kernel_cpu_us_per_task ?? null });
   }
 
   // Piscina worker threads
   const pd = await runScenario<{ per_task_us: number; throughput_per_s: number }>(PISCINA, ['dispatch', String(W), String(noop), '0'], { deadlineMs: 120_000 });
   push({ system: 'Piscina', what_ran: `no-op: Piscina({minThreads:${W},maxThreads:${W}}), ${noop} pool.run() at once after warm-up`, workers: W, tasks: noop, per_task_us: round(pd.result?.per_task_us ?? null, 1), throughput_per_s: round(pd.result?.throughput_per_s ?? null, 1), isolation: 'threads of one process (shared pid and address space)' });
-  const ps = await runScenario<{ rtt_us: number }>(PISCINA, ['serial', String(Math.round(noop / 2))], { deadlineMs: 120_000 });
-  push({ system: 'Piscina', what_ran: `serial no-op (1 thread): ${Math.round(noop / 2)} awaited pool.run() in a row`, workers: 1, tasks: Math.round(noop / 2), per_task_us: round(ps.result?.rtt_us ?? null, 1), throughput_per_s: ps.result ? round(1e6 / ps.result.rtt_us, 1) : null, isolation: 'threads of one process (shared pid and address space)' });
+  const ps = await runScenario<{ rtt_us: number }>(PISCINA, ['serial', String(serial)], { deadlineMs: 120_000 });
+  push({ system: 'Piscina', what_ran: `serial no-op (1 thread): ${serial} awaited pool.run() in a row`, workers: 1, tasks: serial, per_task_us: round(ps.result?.rtt_us ?? null, 1), throughput_per_s: ps.result ? round(1e6 / ps.result.rtt_us, 1) : null, isolation: 'threads of one process (shared pid and address space)' });
   const pc = await runScenario<{ per_task_us: number; throughput_per_s: number }>(PISCINA, ['dispatch', String(W), String(cpuTasks), '2'], { deadlineMs: 120_000 });
   push({ system: 'Piscina', what_ran: `CPU 2 ms: ${cpuTasks} tasks spinning 2 ms on ${W} threads`, workers: W, tasks: cpuTasks, per_task_us: round(pc.result?.per_task_us ?? null, 1), throughput_per_s: round(pc.result?.throughput_per_s ?? null, 1), isolation: 'threads of one process (shared pid and address space)' });
 

@@ -3,11 +3,15 @@
  * programs written for this project, each with a node:test suite, a reference fix and held-out tests
  * the repair never sees). Each repair runs on a copy without the held-out tests; a reported fix is then
  * applied with `patch -p1` to a fresh copy and judged by the visible and the held-out tests:
- *   fixed                - the patch passes both (a correct fix),
- *   plausible_but_wrong  - the patch passes the visible suite but not the held-out tests (overfitting),
- *   not_fixed            - no fix reported.
+ *   fixed                - reported as THE fix (confidence `fix`) and it passes both (a correct fix),
+ *   plausible_but_wrong  - reported as THE fix, passes the visible suite but not the held-out tests,
+ *   plausible_only       - reported as a plausible patch, not as the fix (correct or not: see
+ *                          plausible_only_correct); counts as not fixed for the fixed rate,
+ *   not_fixed            - no patch passes.
  * Every other plausible patch the search saw is judged the same way (the overfitting risk of the wider
- * search). Also checks that no process of a run outlives it.
+ * search: overfitting rate = wrong plausible patches / plausible patches), and so is the best-ranked one
+ * (`by_rank`: what reporting the rank winner as the fix, without the differential check, would give).
+ * Also checks that no process of a run outlives it.
  * Run: npm run bench:repair [-- --set tuning|heldout] [-- --only name,name]
  * Writes benchmarks/results/repair.json.
  */
@@ -34,7 +38,14 @@ interface Row {
   name: string;
   set: string;
   family: string;
-  verdict: 'fixed' | 'plausible_but_wrong' | 'not_fixed' | 'error';
+  verdict: 'fixed' | 'plausible_but_wrong' | 'plausible_only' | 'not_fixed' | 'error';
+  /** For plausible_only: whether the reported patch is in fact correct. */
+  plausible_only_correct: boolean | null;
+  /** Whether the best-ranked plausible patch is correct (null: none passed). */
+  rank_winner_correct: boolean | null;
+  confidence_reason: string | null;
+  /** The differential check: inputs, behaviour classes of the clean patches, the reported patch's drift, time. */
+  vet: { inputs: number; clean: number; behaviours: number; chosen_drift: number; rivals: number; probe_ms: number | null } | null;
   ms: number;
   exit_code: number | null;
   fix: string | null;
@@ -91,7 +102,7 @@ async function benchOne(name: string, meta: Meta, scratch: string): Promise<Row>
   const t0 = performance.now();
   const r = await execa('node', [CLI, 'repair', repo, '--out', out, '--runs-dir', join(scratch, name, 'runs'), '--quiet'], { reject: false, timeout: RUN_LIMIT_MS, all: true });
   const ms = Math.round(performance.now() - t0);
-  const row: Row = { name, set: meta.set, family: meta.family, verdict: 'not_fixed', ms, exit_code: r.exitCode ?? null, fix: null, fix_source: null, same_as_reference: false, candidates: 0, killed: { timeout: 0, memory: 0 }, plausible: 0, plausible_wrong: 0, stopped: null, baseline_note: null, leftover_pids: [] };
+  const row: Row = { name, set: meta.set, family: meta.family, verdict: 'not_fixed', plausible_only_correct: null, rank_winner_correct: null, confidence_reason: null, vet: null, ms, exit_code: r.exitCode ?? null, fix: null, fix_source: null, same_as_reference: false, candidates: 0, killed: { timeout: 0, memory: 0 }, plausible: 0, plausible_wrong: 0, stopped: null, baseline_note: null, leftover_pids: [] };
   const reportFile = join(out, 'run-report.json');
   if (!existsSync(reportFile)) {
     row.verdict = 'error';
@@ -112,19 +123,33 @@ async function benchOne(name: string, meta: Meta, scratch: string): Promise<Row>
     row.stopped = search.stopped;
     // Judge every plausible patch on its own candidate copy (the search leaves them in the run's work dir).
     const work = join(report.run_dir, 'work', 'candidates');
+    // Candidate tasks are numbered in rank order: the smallest number is the rank winner.
+    const rankFirst = [...search.plausible].sort((a, b) => a.task.localeCompare(b.task))[0]?.task;
     for (const p of search.plausible) {
       const dir = join(work, p.task);
-      if (existsSync(dir) && !(await judge(fixture, dir))) row.plausible_wrong++;
+      const ok = existsSync(dir) && (await judge(fixture, dir));
+      if (!ok) row.plausible_wrong++;
+      if (p.task === rankFirst) row.rank_winner_correct = ok;
+    }
+    row.confidence_reason = search.vet?.reason ?? null;
+    const v = search.vet;
+    if (v) {
+      const clean = v.variants.filter((x) => x.behaviour !== null);
+      row.vet = { inputs: v.inputs, clean: clean.length, behaviours: new Set(clean.map((x) => x.behaviour)).size, chosen_drift: v.variants.find((x) => x.task === v.chosen)?.drift ?? 0, rivals: v.rivals.length, probe_ms: v.probe_ms };
     }
   }
-  if (r.exitCode === 0 && existsSync(join(out, 'patch.diff')) && search?.winner) {
+  if (existsSync(join(out, 'patch.diff')) && search?.winner) {
     row.fix = search.winner.description;
     row.fix_source = search.winner.source;
     const check = join(scratch, name, 'check');
     visibleCopy(fixture, check);
     const p = await execa('patch', ['-p1', '-i', join(out, 'patch.diff')], { cwd: check, reject: false });
     row.same_as_reference = p.exitCode === 0 && readFileSync(join(check, meta.source), 'utf8') === readFileSync(join(fixture, 'reference', meta.source.replace(/^src\//, '')), 'utf8');
-    row.verdict = p.exitCode === 0 && (await judge(fixture, check)) ? 'fixed' : 'plausible_but_wrong';
+    const correct = p.exitCode === 0 && (await judge(fixture, check));
+    if (search.confidence === 'plausible') {
+      row.verdict = 'plausible_only';
+      row.plausible_only_correct = correct;
+    } else row.verdict = r.exitCode === 0 && correct ? 'fixed' : 'plausible_but_wrong';
   }
   return row;
 }
@@ -142,7 +167,7 @@ async function main(): Promise<void> {
     for (const name of chosen) {
       const row = await benchOne(name, metas.get(name)!, scratch);
       rows.push(row);
-      console.log(`${name.padEnd(20)} ${row.set.padEnd(8)} ${row.verdict.padEnd(20)} ${(row.ms / 1000).toFixed(1).padStart(6)} s  ${String(row.candidates).padStart(4)} cand  plausible ${row.plausible} (wrong ${row.plausible_wrong})  ${row.fix ?? ''}${row.leftover_pids.length ? `  LEFTOVER ${row.leftover_pids.join(',')}` : ''}`);
+      console.log(`${name.padEnd(20)} ${row.set.padEnd(8)} ${(row.verdict + (row.verdict === 'plausible_only' ? (row.plausible_only_correct ? '(ok)' : '(wrong)') : '')).padEnd(22)} ${(row.ms / 1000).toFixed(1).padStart(6)} s  ${String(row.candidates).padStart(4)} cand  plausible ${row.plausible} (wrong ${row.plausible_wrong})  ${row.fix ?? ''}${row.leftover_pids.length ? `  LEFTOVER ${row.leftover_pids.join(',')}` : ''}`);
     }
   } finally {
     rmSync(scratch, { recursive: true, force: true });
@@ -152,7 +177,7 @@ async function main(): Promise<void> {
     const n = rs.length;
     const count = (v: Row['verdict']) => rs.filter((r) => r.verdict === v).length;
     const times = rs.map((r) => r.ms).sort((a, b) => a - b);
-    return { programs: n, fixed: count('fixed'), plausible_but_wrong: count('plausible_but_wrong'), not_fixed: count('not_fixed'), errors: count('error'), fixed_rate: n ? Math.round((count('fixed') / n) * 1000) / 1000 : 0, ms_median: times[Math.floor(n / 2)] ?? 0, ms_max: times[n - 1] ?? 0, over_2_min: rs.filter((r) => r.ms > 120_000).length, plausible_patches: rs.reduce((s, r) => s + r.plausible, 0), plausible_wrong_patches: rs.reduce((s, r) => s + r.plausible_wrong, 0), leftover_processes: rs.reduce((s, r) => s + r.leftover_pids.length, 0) };
+    return { programs: n, fixed: count('fixed'), plausible_but_wrong: count('plausible_but_wrong'), not_fixed: count('not_fixed'), errors: count('error'), fixed_rate: n ? Math.round((count('fixed') / n) * 1000) / 1000 : 0, ms_median: times[Math.floor(n / 2)] ?? 0, ms_max: times[n - 1] ?? 0, over_2_min: rs.filter((r) => r.ms > 120_000).length, plausible_patches: rs.reduce((s, r) => s + r.plausible, 0), overfitting_rate: rs.reduce((s, r) => s + r.plausible, 0) ? Math.round((rs.reduce((s, r) => s + r.plausible_wrong, 0) / rs.reduce((s, r) => s + r.plausible, 0)) * 1000) / 1000 : 0, plausible_wrong_patches: rs.reduce((s, r) => s + r.plausible_wrong, 0), plausible_only: count('plausible_only'), plausible_only_correct: rs.filter((r) => r.plausible_only_correct === true).length, by_rank: { fixed: rs.filter((r) => r.rank_winner_correct === true).length, wrong: rs.filter((r) => r.rank_winner_correct === false).length }, leftover_processes: rs.reduce((s, r) => s + r.leftover_pids.length, 0) };
   };
   const result = { date: new Date().toISOString(), node: process.version, cores: cpus().length, loadavg_at_end: loadavg().map((l) => Math.round(l * 10) / 10), summary: { all: summary('all'), tuning: summary('tuning'), heldout: summary('heldout') }, programs: rows };
   console.log(JSON.stringify(result.summary, null, 2));

@@ -27,12 +27,15 @@ export default async function report(input, ctx) {
     diff = unifiedDiff(w.file, before, applyMutant(before, w));
     writeFileSync(join(input.out, 'patch.diff'), diff);
   }
-  const fixed = Boolean(w) && after?.pass === true;
+  // Only a patch that passed the differential check is THE fix; another passing patch is plausible.
+  const verified = Boolean(w) && after?.pass === true;
+  const fixed = verified && search.confidence === 'fix';
+  const plausible = verified && !fixed;
   const notes = [
     `Context handed to the report agent: ${context.tokens_before} -> ${context.tokens_after} tokens${context.compressed ? ' (compressed)' : ''}.`,
     `Messages received: ${inbox.map((m) => `${m.payload?.type ?? '?'} from ${m.from.address}`).join(', ') || 'none'}.`,
   ];
   writeFileSync(join(input.out, 'report.md'), repairMarkdown({ goal: input.goal, repo: input.repo, base, analysis, search, after: after ?? null, diff, notes }));
-  ctx.log(fixed ? `fixed: ${w.description}` : 'no fix found');
-  return { fixed, diff, fix: w ? w.description : null, out: input.out, files: [...(w ? [join(input.out, 'patch.diff')] : []), join(input.out, 'report.md')] };
+  ctx.log(fixed ? `fixed: ${w.description}` : plausible ? `plausible patch, not confirmed: ${w.description} (${search.vet?.reason ?? ''})` : 'no fix found');
+  return { fixed, plausible, confidence: fixed ? 'fix' : plausible ? 'plausible' : null, reason: search.vet?.reason ?? null, diff, fix: w ? w.description : null, out: input.out, files: [...(w ? [join(input.out, 'patch.diff')] : []), join(input.out, 'report.md')] };
 }

@@ -1,7 +1,8 @@
 // Runs tests: `baseline` (each test file, then each test of a failing file, as its own task under a time
-// limit, with coverage), `spectrum` (one such run), `candidate` (one patch in its own copy), `verify` (the
+// limit, with coverage), `spectrum` (one such run), `candidate` (one patch in its own copy), `probe` (the
+// plausible patches' differential check, in worker threads), `verify` (the
 // winning patch on a fresh copy) or `run` (the suite as it is, on a copy).
-import { baseline, runCandidate, spectrumRun } from '../../dist/src/repair/index.js';
+import { baseline, probeRun, runCandidate, spectrumRun } from '../../dist/src/repair/index.js';
 
 export default async function test(input, ctx) {
   switch (input.mode) {
@@ -19,6 +20,12 @@ export default async function test(input, ctx) {
       if (!winner) return null;
       const res = await runCandidate({ repo: input.repo, dir: input.dir, mutant: winner, testCmd: input.testCmd, baselineTests: ctx.deps.baseline?.tests?.total });
       ctx.log(`with the patch: ${res.tests.passed} passed, ${res.tests.failed} failed${res.weakened ? ' (fewer tests than the baseline ran: refused)' : ''}`);
+      return res;
+    }
+    case 'probe': {
+      // The differential check of the plausible patches: each copy in a worker thread (vet.ts).
+      const res = await probeRun(input);
+      ctx.log(`probe: ${input.inputs.length} input(s) on ${input.variants.length} variant(s) in ${res.ms} ms`);
       return res;
     }
     case 'run':

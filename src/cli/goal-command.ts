@@ -15,8 +15,10 @@ import { attachProgress, summary } from './render.js';
 
 /** A goal run from the command line: the setup plus what the command line adds. */
 export type GoalRunOptions = GoalSetup & {
-  /** Apply a found fix to the repository (patch -p1). */
+  /** Apply a confirmed fix to the repository (patch -p1). */
   apply: boolean;
+  /** Also apply a patch that passes the tests but is only plausible (not confirmed by the differential check). */
+  applyPlausible?: boolean;
   json: boolean;
   quiet: boolean;
 };
@@ -56,8 +58,12 @@ function attachGoalLines(kernel: Kernel, goal: string, tty: boolean, write: (l: 
 
 export async function runGoal(o: GoalRunOptions, io: Io): Promise<GoalRunResult> {
   const { repo, kind, out, workRepo, kernel: kopts, plan } = prepareGoalRun(o);
-  // --apply is a run option like --out: kept in the journal's header, honoured by agentos resume.
-  if (kopts.journal) kopts.journal = { ...kopts.journal, options: { ...kopts.journal.options, apply: o.apply } };
+  // --apply (and --apply-plausible, with the repair options) are run options like --out: kept in the
+  // journal's header, honoured by agentos resume.
+  if (kopts.journal) {
+    const opts = kopts.journal.options;
+    kopts.journal = { ...kopts.journal, options: { ...opts, apply: o.apply, repair: { ...opts?.repair, applyPlausible: o.applyPlausible === true } } };
+  }
   const kernel = new Kernel({ ...kopts, runsDir: resolve(o.runsDir) });
   const tty = process.stdout.isTTY === true && !o.json;
   const progress = o.json ? io.err : io.out;
@@ -72,7 +78,7 @@ export async function runGoal(o: GoalRunOptions, io: Io): Promise<GoalRunResult>
     signals.remove();
     for (const d of detach) d();
   }
-  const fin = await finishGoal(kernel, report, { repo, kind, out, apply: o.apply, json: o.json, quiet: o.quiet }, signals.signalled(), io);
+  const fin = await finishGoal(kernel, report, { repo, kind, out, apply: o.apply, applyPlausible: o.applyPlausible === true, json: o.json, quiet: o.quiet }, signals.signalled(), io);
   return { ...fin, report, out, workRepo };
 }
 
@@ -83,6 +89,8 @@ export interface GoalFinish {
   kind: GoalKind | undefined;
   out: string;
   apply: boolean;
+  /** Apply a plausible (not confirmed) patch too (--apply-plausible). */
+  applyPlausible: boolean;
   json: boolean;
   quiet: boolean;
 }
@@ -107,15 +115,22 @@ export async function finishGoal(kernel: Kernel, report: RunReport, f: GoalFinis
   if (abnormal !== undefined) return { ...res, code: abnormal };
   if (res.kind === 'repair') {
     const fixed = result?.fixed === true;
+    const plausible = result?.plausible === true;
     if (!f.quiet && !f.json) {
       io.out('');
       if (fixed) {
         io.out(bold(`FIXED: ${String(result?.fix)}`, tty));
         io.out(String(result?.diff ?? '').trimEnd());
+      } else if (plausible) {
+        // Passes the tests, but the differential check did not confirm it: never shown as THE fix.
+        io.out(bold(`PLAUSIBLE PATCH (not confirmed as the fix): ${String(result?.fix)}`, tty));
+        io.out(`  why not confirmed: ${String(result?.reason ?? '')}`);
+        io.out(String(result?.diff ?? '').trimEnd());
       } else io.out(bold('NO FIX FOUND', tty));
       io.out(`patch and report: ${f.out}`);
     }
-    if (fixed && f.apply) {
+    if (plausible && f.apply && !f.applyPlausible) io.out('--apply: a plausible patch is not applied (--apply-plausible applies it)');
+    if ((fixed && f.apply) || (plausible && f.applyPlausible)) {
       const r = await applyPatch(f.repo, join(f.out, 'patch.diff'));
       if (!r.ok) {
         io.err(`agentos: --apply: patch -p1 failed in ${f.repo}: ${r.output}`);

@@ -10,8 +10,9 @@ import type { GoalRunOptions } from './goal-command.js';
 export const REPAIR_USAGE = `usage: agentos repair <repo> [options]
   --test-cmd CMD        the test command (default: the repo's npm test, else node --test)
   --out DIR             where patch.diff, report.md and run-report.json go (default: <run dir>/out)
-  --apply               apply the fix to <repo> with patch -p1 (otherwise <repo> is never modified)
-  --max-candidates N    candidate patches to test at most (default ${DEFAULTS.maxCandidates})
+  --apply               apply a confirmed fix to <repo> with patch -p1 (otherwise <repo> is never modified)
+  --apply-plausible     apply the best patch even when it is only plausible (passes the tests, not confirmed)
+  --max-candidates N|auto  single-edit candidates to test at most (default auto: grows with the search space)
   --candidate-timeout-ms N  time limit of one candidate's test run (default: 4 x the baseline run + 2 s)
   --candidate-memory-mb N   memory quota of one candidate's test run (default: test_agent's memory_mb)
   --concurrency N       most attempts at once; the resource monitor moves between ${DEFAULTS.goalMinConcurrency} and N (default ${DEFAULTS.goalConcurrency})
@@ -28,6 +29,7 @@ const common = {
   'test-cmd': { type: 'string' },
   out: { type: 'string' },
   apply: { type: 'boolean' },
+  'apply-plausible': { type: 'boolean' },
   'max-candidates': { type: 'string' },
   'candidate-timeout-ms': { type: 'string' },
   'candidate-memory-mb': { type: 'string' },
@@ -48,7 +50,8 @@ const schema = z.object({
   testCmd: z.string().min(1, '--test-cmd must not be empty').optional(),
   out: z.string().min(1).optional(),
   apply: z.boolean().default(false),
-  maxCandidates: int('--max-candidates', 1, 500).default(DEFAULTS.maxCandidates),
+  applyPlausible: z.boolean().default(false),
+  maxCandidates: z.union([z.literal('auto'), int('--max-candidates', 1, 800)]).default('auto'),
   candidateTimeoutMs: int('--candidate-timeout-ms', 100, 3_600_000).optional(),
   candidateMemoryMb: int('--candidate-memory-mb', 16, 1_000_000).optional(),
   concurrency: int('--concurrency', BOUNDS.goalConcurrency.min, BOUNDS.goalConcurrency.max).default(DEFAULTS.goalConcurrency),
@@ -79,6 +82,7 @@ function finish(raw: Record<string, unknown>, usage: string): GoalRunOptions {
     testCmd: d.testCmd,
     out: d.out,
     apply: d.apply,
+    applyPlausible: d.applyPlausible,
     maxCandidates: d.maxCandidates,
     candidateTimeoutMs: d.candidateTimeoutMs,
     candidateMemoryMb: d.candidateMemoryMb,
@@ -97,6 +101,7 @@ function common2(values: Record<string, unknown>) {
     testCmd: values['test-cmd'],
     out: values.out,
     apply: values.apply,
+    applyPlausible: values['apply-plausible'],
     maxCandidates: values['max-candidates'],
     candidateTimeoutMs: values['candidate-timeout-ms'],
     candidateMemoryMb: values['candidate-memory-mb'],

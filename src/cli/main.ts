@@ -8,12 +8,12 @@ import { EXIT } from '../runs/exit-codes.js';
 import type { Io } from '../runs/io.js';
 
 // Each command's modules are imported when that command runs: importing every command at start-up
-// (kernel, dashboard, cluster client, repair, stress) cost ~0.4 s of CPU before any command began -
+// (kernel, dashboard, cluster client, repair, stress) cost ~0.2 s of CPU before any command began -
 // seconds on a loaded machine, in front of `agentos resume`'s first dispatch (docs/benchmarks.md).
 
 /** The whole usage text (its parts live with their commands). */
 async function usage(): Promise<string> {
-  const [{ RUN_USAGE }, { RESUME_USAGE }, { GOAL_USAGE, REPAIR_USAGE }, { DASHBOARD_USAGE }, { PS_USAGE }, { DOCTOR_USAGE }, { CLUSTER_STATUS_USAGE }] = await Promise.all([
+  const [{ RUN_USAGE }, { RESUME_USAGE }, { GOAL_USAGE, REPAIR_USAGE }, { DASHBOARD_USAGE }, { PS_USAGE }, { DOCTOR_USAGE }, { CLUSTER_STATUS_USAGE }, { NODE_USAGE }, { CLUSTER_RUN_USAGE }, { CLUSTER_PS_USAGE }] = await Promise.all([
     import('./run-options.js'),
     import('./resume-command.js'),
     import('./goal-options.js'),
@@ -21,6 +21,9 @@ async function usage(): Promise<string> {
     import('./ps-command.js'),
     import('./doctor-command.js'),
     import('../cluster/status-command.js'),
+    import('./node-command.js'),
+    import('./cluster-run-command.js'),
+    import('./cluster-ps.js'),
   ]);
   return `agentos — run multi-agent work as real processes
 
@@ -39,6 +42,9 @@ usage:
   agentos ps | agentos top            agent processes of every running kernel on this machine
   agentos doctor [--json]             what this machine gives AgentOS (cgroups, permission model, tools)
   agentos cluster status --cluster URL   the nodes and runs of a cluster on Redis (docs/cluster.md)
+  agentos node --cluster URL          a cluster node hosting agent processes for the cluster's runs
+  agentos run <plan> --cluster URL    coordinate a run on the cluster's nodes (resume --cluster takes one over)
+  agentos ps --cluster URL            every cluster node's agent processes
   agentos --version
 
 ${RUN_USAGE}
@@ -55,8 +61,17 @@ ${PS_USAGE}
 
 ${DOCTOR_USAGE}
 
-${CLUSTER_STATUS_USAGE}`;
+${CLUSTER_STATUS_USAGE}
+
+${NODE_USAGE}
+
+${CLUSTER_RUN_USAGE}
+
+${CLUSTER_PS_USAGE}`;
 }
+
+/** `--cluster` given (as cluster-run-command's wantsCluster, without loading the cluster client). */
+const clusterFlag = (argv: readonly string[]): boolean => argv.some((a) => a === '--cluster' || a.startsWith('--cluster='));
 
 const io: Io = {
   out: (line) => process.stdout.write(`${line}\n`),
@@ -74,6 +89,7 @@ async function main(argv: string[]): Promise<number> {
         return EXIT.ok;
       }
       if (rest.some((a) => a === '--goal' || a.startsWith('--goal='))) return (await (await import('./goal-command.js')).runGoal(parseGoalOptions(rest), io)).code;
+      if (clusterFlag(rest)) return (await (await import('./cluster-run-command.js')).clusterRunCommand(rest, 'run', io)).code;
       return (await (await import('./run-command.js')).runCommand(parseRunOptions(rest), io)).code;
     }
     case 'resume': {
@@ -82,7 +98,16 @@ async function main(argv: string[]): Promise<number> {
         io.out(RESUME_USAGE);
         return EXIT.ok;
       }
+      if (clusterFlag(rest)) return (await (await import('./cluster-run-command.js')).clusterRunCommand(rest, 'resume', io)).code;
       return (await resumeCommand(parseResumeOptions(rest), io)).code;
+    }
+    case 'node': {
+      const { NODE_USAGE, nodeCommand } = await import('./node-command.js');
+      if (rest.includes('--help') || rest.includes('-h')) {
+        io.out(NODE_USAGE);
+        return EXIT.ok;
+      }
+      return nodeCommand(rest, io);
     }
     case 'stress': {
       const { parseStressOptions, STRESS_USAGE } = await import('../stress/options.js');
@@ -124,6 +149,7 @@ async function main(argv: string[]): Promise<number> {
         io.out(PS_USAGE);
         return EXIT.ok;
       }
+      if (command === 'ps' && clusterFlag(rest)) return (await import('./cluster-ps.js')).clusterPsCommand(rest, io);
       return command === 'ps' ? psCommand(rest, io) : topCommand(rest, io);
     }
     case 'doctor': {

@@ -24,7 +24,7 @@ function rows(answers: KernelAnswer[], all: boolean): string[][] {
     if (!a.reply.ok) continue;
     const procs = a.reply.processes.filter((p: Acb) => all || (p.state !== 'exited' && p.state !== 'crashed'));
     for (const p of procs) {
-      out.push([a.reply.kernel.run_id, String(p.pid), `${p.agent}#${p.instance}`, p.state, p.task ?? '-', p.rss_mb.toFixed(1), p.cpu.toFixed(1), String(p.restarts), String(p.mailbox_depth)]);
+      out.push([a.reply.kernel.run_id, String(p.pid), `${p.agent}#${p.instance}`, p.standby ? `${p.state} (standby)` : p.state, p.task ?? '-', p.rss_mb.toFixed(1), p.cpu.toFixed(1), String(p.restarts), String(p.mailbox_depth)]);
     }
   }
   return out;

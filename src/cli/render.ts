@@ -7,11 +7,43 @@ type Write = (line: string) => void;
 const pad = (s: string, n: number): string => (s.length >= n ? s : s + ' '.repeat(n - s.length));
 const secs = (t: number): string => `+${(t / 1000).toFixed(2)}s`.padStart(8);
 
+/**
+ * Bytes the terminal streams may hold unwritten before the kernel pauses the agents: a pipe to a slow
+ * reader (`agentos run | less`) buffers what it cannot take in the kernel's memory otherwise.
+ */
+export const PROGRESS_BACKLOG_BYTES = 1 << 20;
+
+/** Print a line per meaningful event on `write`; returns the detach function. */
 export function attachProgress(events: EventLog, write: Write): () => void {
-  return events.on((e) => {
+  let behind = false;
+  const caughtUp = (): void => {
+    if (process.stdout.writableLength + process.stderr.writableLength > PROGRESS_BACKLOG_BYTES) return;
+    behind = false;
+    process.stdout.off('drain', caughtUp);
+    process.stderr.off('drain', caughtUp);
+    events.sinkBehind('progress', false);
+  };
+  const off = events.on((e) => {
     const line = describe(e);
-    if (line) write(`${secs(e.t)}  ${line}`);
+    if (!line) return;
+    write(`${secs(e.t)}  ${line}`);
+    // The lines go to stdout or stderr (--json): whichever holds a backlog, the agents wait for it.
+    if (!behind && process.stdout.writableLength + process.stderr.writableLength > PROGRESS_BACKLOG_BYTES) {
+      behind = true;
+      events.sinkBehind('progress', true);
+      process.stdout.on('drain', caughtUp);
+      process.stderr.on('drain', caughtUp);
+    }
   });
+  return () => {
+    off();
+    if (behind) {
+      behind = false;
+      process.stdout.off('drain', caughtUp);
+      process.stderr.off('drain', caughtUp);
+      events.sinkBehind('progress', false);
+    }
+  };
 }
 
 function describe(e: TimedEvent): string | undefined {
@@ -46,8 +78,6 @@ function describe(e: TimedEvent): string | undefined {
       return `${pad('quota', 9)}${e.agent}#${e.instance} pid ${e.pid} at ${e.rss_mb} MB > ${e.quota_mb} MB quota: killed`;
     case 'ipc.rejected':
       return `${pad('ipc', 9)}rejected a message from ${e.agent}#${e.instance}: ${e.reason}`;
-    case 'ipc.garbage':
-      return `${pad('ipc', 9)}ignored raw garbage on an IPC channel (${e.message})`;
     case 'task.log':
       return `${pad('log', 9)}${pad(e.task, 14)} ${e.agent}: ${e.msg}`;
     case 'run.interrupted':
@@ -77,6 +107,7 @@ export function summary(report: RunReport): string[] {
     ['AGENT', 'PIDS', 'RESTARTS', 'PEAK RSS MB', 'ATTEMPTS', 'TOKENS'],
     ...report.agents.map((a) => [a.name + (a.circuit_open ? ' (circuit open)' : ''), a.pids.join(','), String(a.restarts), a.peak_rss_mb.toFixed(1), String(a.attempts_served), String(a.tokens)]),
   ]));
+  for (const a of report.agents) if (a.standby) out.push(`${a.name}: ${a.standby.processes} standby process(es) kept warm, ${a.standby.rss_mb.toFixed(1)} MB RSS at their peak`);
   const m = report.metrics;
   out.push('');
   out.push(`${report.status.toUpperCase()} in ${report.duration_ms} ms: ${m.tasks.succeeded} succeeded, ${m.tasks.failed} failed, ${m.tasks.skipped} skipped; ${m.attempts} attempts, ${m.retries} retries, ${m.fallbacks} fallbacks, ${m.restarts} restarts`);

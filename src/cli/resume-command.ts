@@ -80,7 +80,7 @@ function goalOf(h: RunHeader, o: ResumeCommandOptions): GoalFinish | undefined {
   const r = h.options.repair;
   if (h.options.goal === null || r === null || typeof r.repo !== 'string' || h.options.out === null) return undefined;
   const kind = typeof r.kind === 'string' ? (r.kind as GoalKind) : undefined;
-  return { repo: r.repo, kind, out: h.options.out, apply: h.options.apply, json: o.json, quiet: o.quiet };
+  return { repo: r.repo, kind, out: h.options.out, apply: h.options.apply, applyPlausible: r.applyPlausible === true, json: o.json, quiet: o.quiet };
 }
 
 export async function resumeCommand(o: ResumeCommandOptions, io: Io): Promise<{ code: number; report: RunReport }> {

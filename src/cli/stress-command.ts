@@ -15,7 +15,7 @@ export function stressSummary(r: StressReport): string[] {
     `  succeeded ${r.succeeded}, failed ${r.failed}; ${r.attempts} attempts, ${r.retries} retries, ${r.restarts} restarts; failures ${JSON.stringify(r.failures_by_kind)}`,
     `  latency ms p50 ${l.p50} p95 ${l.p95} p99 ${l.p99} max ${l.max}; throughput ${r.throughput_per_s} tasks/s; all ${r.agents} ready in ${r.spawn_all_ready_ms} ms`,
     `  peak RSS MB: kernel ${r.peak_rss_mb.kernel}, agents total ${r.peak_rss_mb.agents_total}, per agent median ${r.peak_rss_mb.per_agent_median} (bare node child ${r.bare_node_child_rss_mb}, x${r.per_agent_rss_vs_bare})`,
-    `  CPU ${r.cpu_seconds} s (kernel ${r.cpu_seconds_detail.kernel}, agents ${r.cpu_seconds_detail.agents}); orphans ${r.orphans}`,
+    `  CPU ${r.cpu_seconds} s (kernel ${r.cpu_seconds_detail.kernel}, agents ${r.cpu_seconds_detail.agents}; kernel ${r.kernel_cpu_us_per_task} us per task while dispatching); orphans ${r.orphans}`,
     `  run dir ${r.run_dir}`,
   ];
 }

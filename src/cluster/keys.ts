@@ -61,14 +61,16 @@ function runKeys(ns: string, runId: string) {
     tasks: `${r}:tasks`,
     /** STREAM: kernel events, each with its node (planned). */
     events: `${r}:events`,
-    /** Pub/sub channel: cancel an attempt (planned). */
+    /** Pub/sub channel: job id of an attempt to end (its task was cancelled or the run interrupted). */
     cancel: `${r}:cancel`,
     /** HASH: bus slot `agent#n@node` → node id (planned). */
     slots: `${r}:slots`,
     /** HASH: agent → instances free per node, for circuit breakers (planned). */
     capacity: `${r}:capacity`,
-    /** STREAM: syscalls that need the DAG (task.spawn/wait/cancel), node → coordinator (planned). */
+    /** STREAM: syscalls that need run state (task.*, memory.*), node → coordinator (rpc.ts). */
     rpc: `${r}:rpc`,
+    /** STREAM: the coordinator's replies to one node's syscalls. */
+    rpcReply: (node: string) => `${r}:rpc:reply:${check(nodeIdSchema, node, 'node id')}`,
     /** STREAM: bus messages for one node (planned). */
     inbox: (node: string) => `${r}:inbox:${check(nodeIdSchema, node, 'node id')}`,
     /** LIST: mail addressed to a task, following it across retries (planned). */
@@ -156,6 +158,8 @@ export const runAnnouncementSchema = z
     coordinator: z.object({ host: z.string().min(1), pid }).strict(),
     started_at_ms: nonNeg,
     min_nodes: z.number().int().min(1),
+    /** Job lock duration nodes use (ms): a node silent this long loses the attempt (then node_lost). */
+    lock_ms: z.number().int().min(200).max(600_000).default(10_000),
   })
   .strict();
 export type RunAnnouncement = z.output<typeof runAnnouncementSchema>;

@@ -11,6 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
+import type { z } from 'zod';
 import { AgentOSError } from '../errors.js';
 import { CLUSTER_FORMAT, nodeRecordSchema, parseRecord, runAnnouncementSchema, leaseRecordSchema, type ClusterKeys, type LeaseRecord, type NodeRecord, type RunAnnouncement } from './keys.js';
 
@@ -174,7 +175,7 @@ export async function listNodes(redis: Redis, keys: ClusterKeys): Promise<{ node
 }
 
 /** Announce a run to the nodes: recorded in `{aos}:runs` and published on `{aos}:runs:announced`. */
-export async function announceRun(redis: Redis, keys: ClusterKeys, ann: RunAnnouncement): Promise<void> {
+export async function announceRun(redis: Redis, keys: ClusterKeys, ann: z.input<typeof runAnnouncementSchema>): Promise<void> {
   const rec = runAnnouncementSchema.parse(ann);
   keys.run(rec.run_id);
   await redis.multi().hset(keys.runs, rec.run_id, JSON.stringify(rec)).publish(keys.runsChannel, rec.run_id).exec();

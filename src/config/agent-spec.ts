@@ -45,6 +45,12 @@ export const agentSpecSchema = z
     fallback: agentNameSchema.optional(),
     /** Processes kept warm for this agent. @default 1 */
     instances: z.number().int().min(1).max(256).default(1),
+    /**
+     * Warm spare processes beyond `instances`: ready, they take no task until a process of the agent
+     * dies, so a crash's retry is a dispatch, not a spawn. Each costs one idle process's memory.
+     * @default 0 (docs/agents.md: measured cost and gain)
+     */
+    standby: z.number().int().min(0).max(16).default(0),
     /** Declared tools (enforced by the sandbox). @default [] */
     tools: z.array(z.string()).default([]),
     cost: z
@@ -106,6 +112,12 @@ export const agentSpecSchema = z
      * allow-list (PATH, HOME, LANG, LC_*, TZ, TMPDIR, USER, ...; docs/agents.md). @default []
      */
     env: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name')).default([]),
+    /**
+     * OS isolation of the agent's processes (docs/sandbox.md): `pid` runs each in a new PID namespace
+     * (util-linux unshare), so the agent cannot see or signal the kernel, the reaper or other agents.
+     * Node agents only; refused at start where the machine cannot do it (`agentos doctor`). @default none
+     */
+    isolation: z.enum(['none', 'pid']).default('none'),
     /** Token budget of the context the kernel hands each task of this agent (ctx.memory.context). @default 4096 */
     context_tokens: z.number().int().min(16).max(10_000_000).default(4096),
     /** Total tokens this agent may use in a run (context handed to it + its outputs); then its work fails with `token_quota`. Unset: no limit. */
@@ -127,6 +139,8 @@ export interface AgentSpec extends AgentSpecFields {
 }
 
 export type Runtime = 'node' | 'python';
+
+const PYTHON_ISOLATION = "isolation 'pid' is for Node agents (a Python agent's process title needs argv0, which the namespace's init cannot pass on). Fix: drop 'isolation' or use a Node handler.";
 
 /** The runtime a handler's extension implies, or undefined when it implies none. */
 export function runtimeOf(handler: string): Runtime | undefined {
@@ -171,6 +185,10 @@ export function loadAgentSpec(file: string, expectedName?: string): AgentSpec {
       const pos = source.posOf([raw.runtime === undefined ? 'handler' : 'runtime']);
       problems.push({ code: 'E_SCHEMA', file, line: pos?.line, col: pos?.col, message: mismatch });
     }
+    if (raw.isolation === 'pid' && (raw.runtime ?? runtimeOf(raw.handler)) === 'python') {
+      const pos = source.posOf(['isolation']);
+      problems.push({ code: 'E_SCHEMA', file, line: pos?.line, col: pos?.col, message: PYTHON_ISOLATION });
+    }
   }
   if (problems.length > 0) {
     problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
@@ -198,5 +216,7 @@ export function finishSpec(file: string, fields: AgentSpecFields): AgentSpec {
   if (missing) throw new InputError('E_MISSING_HANDLER', `${file}: ${missing}`, { file });
   const mismatch = runtimeProblem(fields.handler, fields.runtime);
   if (mismatch) throw new InputError('E_SCHEMA', `${file}: ${mismatch}`, { file });
+  const runtime = fields.runtime ?? runtimeOf(fields.handler) ?? 'node';
+  if (fields.isolation === 'pid' && runtime === 'python') throw new InputError('E_SCHEMA', `${file}: ${PYTHON_ISOLATION}`, { file });
   return { ...fields, runtime: fields.runtime ?? runtimeOf(fields.handler) ?? 'node', file, handlerPath: resolveHandler(file, fields.handler) };
 }

@@ -25,12 +25,22 @@ export const DEFAULTS = {
   demoConcurrency: 4,
   /** The quota sampler's period (ms). */
   sampleMs: 250,
+  /**
+   * Agent processes starting at once, across every agent of a run (process/spawn-gate.ts): 8 per core.
+   * Measured, 100 agents on 2 cores under load 13-17 (docs/benchmarks.md): a limit of 2 took 15-16 s to
+   * all ready, 4: 9.9 s, 8: 7.4-7.7 s, 16: 5.6-6.2 s, unlimited: 6.1-6.7 s; 16 keeps the all-ready time
+   * and bounds a start-up wave (replacements for dead processes go first).
+   */
+  spawnConcurrency: Math.max(1, CORES * 8),
   /** Parent of the run directories. */
   runsDir: '.agentos/runs',
   /** Tasks a run may add while it runs (ctx.spawn). */
   maxDynamicTasks: 1000,
-  /** Candidate patches a repair tests at most. */
-  maxCandidates: 40,
+  /**
+   * Single-edit candidates a repair tests at most: `auto` lets the budget grow with the search space
+   * (repair/candidates.ts singleBudget); a number caps it.
+   */
+  maxCandidates: 'auto' as number | 'auto',
 } as const;
 
 /** Flag bounds, shared by every command that takes the flag. */

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { findCycle, formatCycle } from '../lib/graph.js';
+import { countPlanTasks } from './plan-count.js';
 import { ProblemList, InputProblems, type Problem } from './problems.js';
 import type { AgentRegistry } from './registry.js';
 import { readYamlFile, schemaProblems, type YamlSource } from './yaml-file.js';
@@ -52,11 +53,18 @@ export interface PlanLimits {
  */
 export function loadPlanFile(file: string, registry: AgentRegistry, limits: PlanLimits = {}): Plan {
   const maxTasks = limits.maxTasks ?? DEFAULT_MAX_PLAN_TASKS;
-  const source = readYamlFile(file, 'plan', { maxBytes: limits.maxBytes ?? DEFAULT_MAX_PLAN_BYTES, maxBytesFlag: '--max-plan-bytes' });
+  const tooMany = (count: number, line: number | undefined, col: number | undefined): InputProblems =>
+    new InputProblems([{ code: 'E_TOO_LARGE', file, line, col, message: `plan has ${count} tasks, over the limit of ${maxTasks}. Fix: split it, or raise the limit with --max-plan-tasks (docs/plans.md).` }]);
+  // Counted before the parse: a multi-MiB plan over the limit is refused in milliseconds, not seconds.
+  const precheck = (text: string): void => {
+    const counted = countPlanTasks(text);
+    if (counted && counted.count > maxTasks) throw tooMany(counted.count, counted.line, counted.col);
+  };
+  const source = readYamlFile(file, 'plan', { maxBytes: limits.maxBytes ?? DEFAULT_MAX_PLAN_BYTES, maxBytesFlag: '--max-plan-bytes', precheck });
   const rawTasks = (source.data as { tasks?: unknown } | null)?.tasks;
   if (Array.isArray(rawTasks) && rawTasks.length > maxTasks) {
     const pos = source.posOf(['tasks']);
-    throw new InputProblems([{ code: 'E_TOO_LARGE', file, line: pos?.line, col: pos?.col, message: `plan has ${rawTasks.length} tasks, over the limit of ${maxTasks}. Fix: split it, or raise the limit with --max-plan-tasks (docs/plans.md).` }]);
+    throw tooMany(rawTasks.length, pos?.line, pos?.col);
   }
   const res = schemaProblems(source, planSchema, 'plan', HINT);
   const problems = new ProblemList();

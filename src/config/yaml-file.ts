@@ -27,6 +27,8 @@ export interface ReadYamlOptions {
   maxBytes?: number | undefined;
   /** The flag or field that raises maxBytes, named in the message. */
   maxBytesFlag?: string | undefined;
+  /** Checks on the text before it is parsed (a plan's task count); throws to refuse the file. */
+  precheck?: ((text: string) => void) | undefined;
 }
 
 const limitError = (file: string, message: string, pos?: Pos): InputProblems =>
@@ -35,6 +37,7 @@ const limitError = (file: string, message: string, pos?: Pos): InputProblems =>
 /** Read and parse `file` (`what` names it in messages: "plan", "agent.yaml"). Throws InputError/InputProblems. */
 export function readYamlFile(file: string, what: string, opts: ReadYamlOptions = {}): YamlSource {
   const text = readText(file, what, opts);
+  opts.precheck?.(text);
   const lineCounter = new LineCounter();
   const posAt = (offset: number): Pos => lineCounter.linePos(offset);
   let doc: Document.Parsed;

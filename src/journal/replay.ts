@@ -87,7 +87,8 @@ export class RunFolder {
           t.inflight = null;
           t.status = 'pending';
         }
-        if (f.kind !== 'interrupted') t.counted[f.agent] = (t.counted[f.agent] ?? 0) + 1;
+        // Neither the kernel's death nor a cluster node's counts against retry.max_attempts.
+        if (f.kind !== 'interrupted' && f.kind !== 'node_lost') t.counted[f.agent] = (t.counted[f.agent] ?? 0) + 1;
         t.failures.push({ attempt: f.attempt, agent: f.agent, kind: f.kind, message: f.message, pid: f.pid, seq: f.seq });
         break;
       }

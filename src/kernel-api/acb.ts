@@ -53,6 +53,8 @@ export interface Acb {
   rejected_messages: number;
   ready_ms: number | null;
   exit: { code: number | null; signal: string | null; reason: string } | null;
+  /** A warm spare (agent.yaml `standby`): ready, takes no task until a process of its agent dies. */
+  standby?: boolean;
 }
 
 /** A fresh ACB for a process just spawned (state `starting`). */
@@ -75,10 +77,11 @@ export function transition(acb: Acb, to: ProcState): void {
   acb.state = to;
 }
 
-/** `starting -> idle`, with the spawn-to-ready time in ms. */
-export function markReady(acb: Acb, readyMs: number): void {
+/** `starting -> idle`, with the spawn-to-ready time in ms; `pid` is the agent's own pid when it differs from the one spawned (isolation: pid). */
+export function markReady(acb: Acb, readyMs: number, pid?: number): void {
   transition(acb, 'idle');
   acb.ready_ms = readyMs;
+  if (pid !== undefined) acb.pid = pid;
 }
 
 /** `idle -> busy` for one attempt of `task`. */
@@ -111,6 +114,11 @@ export function recordSample(acb: Acb, rssMb: number, cpu: number): void {
 /** The agent's restart count, recorded on the process whose death it counts. */
 export function setRestarts(acb: Acb, restarts: number): void {
   acb.restarts = restarts;
+}
+
+/** Mark a ready process as a warm spare (true) or as one that takes tasks (false). */
+export function setStandby(acb: Acb, standby: boolean): void {
+  acb.standby = standby;
 }
 
 /** The RSS quota (MiB) the sampler enforces for the current attempt. */

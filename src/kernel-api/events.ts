@@ -46,7 +46,6 @@ export type KernelEvent =
   | { type: 'quota.sample'; samples: Array<{ agent: string; instance: number; pid: number; rss_mb: number; cpu: number }> }
   | { type: 'quota.exceeded'; agent: string; instance: number; pid: number; rss_mb: number; quota_mb: number }
   | { type: 'ipc.rejected'; agent: string; instance: number; pid: number; reason: string }
-  | { type: 'ipc.garbage'; message: string }
   | { type: 'task.cancelled'; task: string; by: string; reason: string }
   | { type: 'llm.usage'; agent: string; pid: number; task: string; model: string; tokens: number }
   | { type: 'llm.error'; agent: string; task: string; code: string; message: string }
@@ -65,6 +64,43 @@ export type Listener = (event: TimedEvent) => void;
 export class EventLog {
   private readonly listeners: Listener[] = [];
   private readonly t0 = performance.now();
+  /** Sinks that said they are behind (sinkBehind); while any is, agents' channels are paused. */
+  private readonly lagging = new Set<string>();
+  private caughtUp: Array<() => void> = [];
+
+  /**
+   * A subscriber that buffers what it cannot write yet (the progress lines on a pipe to a slow reader)
+   * says it is behind (`true`) or has caught up (`false`). While any sink is behind, the kernel stops
+   * reading agents' channels after the frame in hand (backpressure: a log flood slows the agent, the
+   * kernel's memory does not grow with it; docs/protocol.md).
+   */
+  sinkBehind(sink: string, behind: boolean): void {
+    if (behind) {
+      this.lagging.add(sink);
+      return;
+    }
+    if (!this.lagging.delete(sink) || this.lagging.size > 0) return;
+    const waiting = this.caughtUp;
+    this.caughtUp = [];
+    for (const cb of waiting) {
+      try {
+        cb();
+      } catch {
+        // A waiter that throws must not keep the others paused.
+      }
+    }
+  }
+
+  /** True while some sink is behind (sinkBehind). */
+  get behind(): boolean {
+    return this.lagging.size > 0;
+  }
+
+  /** Call `cb` once no sink is behind: at once when none is. */
+  whenCaughtUp(cb: () => void): void {
+    if (this.lagging.size === 0) cb();
+    else this.caughtUp.push(cb);
+  }
 
   on(listener: Listener): () => void {
     this.listeners.push(listener);

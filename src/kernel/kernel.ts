@@ -130,7 +130,7 @@ export class Kernel {
       reaper: { runDir: this.runDir, events: this.events, socket: () => this.controlSocket },
       containment: () => this.contain.get(),
     });
-    this.scheduler = new Scheduler({ ...this.policy(), runner: this.runner, facts: opts.facts ?? this.journal }, this.events, {
+    this.scheduler = new Scheduler({ ...this.policy(), runner: opts.attemptRunner ?? this.runner, facts: opts.facts ?? this.journal }, this.events, {
       runId: this.runId,
       onFactsFailed: (err) => this.journalFailed(err),
       concurrency: opts.concurrency ?? DEFAULTS.concurrency,
@@ -176,7 +176,8 @@ export class Kernel {
     for (const a of agents) for (const s of this.opts.registry.chain(a)) names.add(s.name);
     await this.handlers.prepareAll([...names].map((n) => this.opts.registry.get(n)));
     process.on('uncaughtException', this.onUncaught);
-    await this.runner.start(names);
+    // A remote runner (cluster mode) runs attempts on nodes: no pool here.
+    if (!this.opts.attemptRunner) await this.runner.start(names);
     await this.monitor?.start();
   }
 

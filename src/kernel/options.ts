@@ -1,6 +1,8 @@
 /** The kernel's options (defaults from src/config/defaults.ts). */
 import type { AgentRegistry } from '../config/registry.js';
+import type { AttemptRunner } from '../kernel-api/attempt-runner.js';
 import type { FactSink } from '../kernel-api/scheduling.js';
+import type { Journal } from '../journal/journal.js';
 import type { JournalSetup, ResumeSetup } from './durable.js';
 import type { KvStoreOptions } from '../kvcache/store.js';
 import type { OpenAiChat } from '../llm/openai.js';
@@ -53,4 +55,12 @@ export interface KernelOptions {
   journal?: false | JournalSetup;
   /** Take over a run from its journal (agentos resume): the lock held, the journal open, its facts folded. */
   resume?: ResumeSetup;
+  /**
+   * Where attempts run instead of this machine's agent pools (cluster mode: src/cluster/cluster-runner.ts).
+   * Given the kernel's syscall table, which a remote runner answers nodes' calls from. No local pool is
+   * started then. @default the local runner
+   */
+  attemptRunner?: AttemptRunner;
+  /** Make the journal of a new run (cluster mode: a Redis stream). @default `<runDir>/journal.jsonl` */
+  createJournal?: () => Promise<Journal>;
 }

@@ -39,12 +39,12 @@ export interface OpenRun {
  * state restored). Resolves once what it appended is durable.
  * @throws AgentOSError `E_RUN_LOCKED` (a live kernel holds the run), `E_JOURNAL_IO`.
  */
-export async function openRun(k: JournalHost, plan: Plan, o: { journal?: false | JournalSetup | undefined; resume?: ResumeSetup | undefined }): Promise<OpenRun> {
+export async function openRun(k: JournalHost, plan: Plan, o: { journal?: false | JournalSetup | undefined; resume?: ResumeSetup | undefined; createJournal?: (() => Promise<Journal>) | undefined }): Promise<OpenRun> {
   if (o.resume) return resumeRun(k, o.resume);
   const lock = acquireRunLock(k.runDir);
   try {
     const setup = o.journal || {};
-    const journal = FileJournal.create(k.runDir, setup.windowMs === undefined ? {} : { windowMs: setup.windowMs });
+    const journal = o.createJournal ? await o.createJournal() : FileJournal.create(k.runDir, setup.windowMs === undefined ? {} : { windowMs: setup.windowMs });
     k.journal.attach(journal);
     k.journal.append(runHeader({ runId: k.runId, plan, registry: k.registry, concurrency: k.scheduler.concurrency, setup }));
     await k.journal.durable();

@@ -12,7 +12,6 @@ export interface RunMetrics {
   processes_spawned: number;
   circuits_opened: number;
   ipc_rejected: number;
-  ipc_garbage: number;
   quota_kills: number;
   quota_samples: number;
   dynamic_tasks: number;
@@ -33,7 +32,6 @@ export class MetricsCollector {
     processes_spawned: 0,
     circuits_opened: 0,
     ipc_rejected: 0,
-    ipc_garbage: 0,
     quota_kills: 0,
     quota_samples: 0,
     dynamic_tasks: 0,
@@ -80,9 +78,6 @@ export class MetricsCollector {
         break;
       case 'ipc.rejected':
         m.ipc_rejected++;
-        break;
-      case 'ipc.garbage':
-        m.ipc_garbage++;
         break;
       case 'quota.exceeded':
         m.quota_kills++;

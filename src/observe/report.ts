@@ -39,6 +39,8 @@ export interface AgentReport {
   attempts_served: number;
   tokens: number;
   circuit_open: boolean;
+  /** Warm spares kept beyond `instances` (agent.yaml `standby`), and the largest summed RSS (MiB) they held: their memory cost. */
+  standby?: { processes: number; rss_mb: number };
 }
 
 export interface RunReport {
@@ -90,7 +92,7 @@ export function taskReport(t: TaskRecord): TaskReport {
   };
 }
 
-export function agentReports(acbs: readonly Acb[], restarts: Map<string, number>, tokensPerCall: Map<string, number>, open: Set<string>): AgentReport[] {
+export function agentReports(acbs: readonly Acb[], restarts: Map<string, number>, tokensPerCall: Map<string, number>, open: Set<string>, standby = new Map<string, { processes: number; rss_mb: number }>()): AgentReport[] {
   const by = new Map<string, AgentReport>();
   for (const a of acbs) {
     let r = by.get(a.agent);
@@ -104,7 +106,11 @@ export function agentReports(acbs: readonly Acb[], restarts: Map<string, number>
     r.tokens += a.tokens_used ?? 0;
   }
   // Declared cost per call plus what model endpoints reported (llm.chat usage).
-  for (const r of by.values()) r.tokens += r.attempts_served * (tokensPerCall.get(r.name) ?? 0);
+  for (const r of by.values()) {
+    r.tokens += r.attempts_served * (tokensPerCall.get(r.name) ?? 0);
+    const sb = standby.get(r.name);
+    if (sb && sb.processes > 0) r.standby = sb;
+  }
   return [...by.values()];
 }
 
@@ -126,7 +132,7 @@ export interface ReportParts {
   graph: TaskGraph;
   table: ProcessTable;
   /** The runner's pools (restarts, circuits, tokens per call) and its reaper. */
-  runner: { pools: ReadonlyMap<string, { restartCount: number; open: boolean; spec: { cost: { tokens_per_call: number } } }>; reaperPid: number | null };
+  runner: { pools: ReadonlyMap<string, { restartCount: number; open: boolean; standbyRssMb: number; spec: { standby: number; cost: { tokens_per_call: number } } }>; reaperPid: number | null };
   metrics: MetricsCollector;
   resources?: { samples: ResourceSample[]; decisions: ConcurrencyDecision[] } | undefined;
   bus?: BusReport | undefined;
@@ -184,7 +190,7 @@ export function buildReport(p: ReportParts): RunReport {
     source: j ? 'journal' : 'memory',
     kernel: { pid: process.pid, reaper_pid: p.runner.reaperPid },
     tasks,
-    agents: agentReports(p.table.all(), restarts, tokens, open),
+    agents: agentReports(p.table.all(), restarts, tokens, open, new Map(pools.map(([n, pool]) => [n, { processes: pool.spec.standby, rss_mb: Math.round(pool.standbyRssMb * 10) / 10 }]))),
     processes: p.table.all().map((a) => ({ ...a })),
     resources: p.resources,
     metrics: {

@@ -52,7 +52,7 @@ export function goalInjections(kind: GoalKind | undefined): Injection[] {
 }
 
 export class RepairGoalPlanner implements GoalPlanner {
-  constructor(private readonly opts: { agents: string[]; sandbox?: boolean; maxCandidates?: number } = { agents: [] }) {}
+  constructor(private readonly opts: { agents: string[]; sandbox?: boolean; maxCandidates?: number | 'auto' } = { agents: [] }) {}
 
   async plan(req: GoalRequest, host: HostSettings): Promise<PlannedRun> {
     const injections = req.injectFaults ? goalInjections(classifyGoal(req.goal)) : [];

@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { platform, release } from 'node:os';
 import { probeCgroups, type CgroupSupport } from './cgroup-probe.js';
+import { pidIsolation } from './isolation.js';
 import { CHROMIUM, findTool, isShim, PYTHON3, REDIS_SERVER, type ToolLookup } from './tools.js';
 
 /** ok: usable; missing: not there (AgentOS falls back, or a feature is off); info: a fact, nothing to fix. */
@@ -97,6 +98,8 @@ export function probePlatform(): PlatformReport {
   checks.push(proc ? { id: 'proc', status: 'ok', detail: '/proc: descendants, RSS and CPU are read from it' } : { id: 'proc', status: 'missing', detail: 'no /proc: descendants and memory are found through ps (slower, coarser)', fix: 'use Linux (or WSL 2) for full containment' });
   checks.push(...cgroupChecks(cgroups));
   const perm = permissionFlag();
+  const iso = pidIsolation();
+  checks.push(iso.ok ? { id: 'isolation.pid', status: 'ok', detail: `isolation: pid (agent.yaml): ${iso.detail}` } : { id: 'isolation.pid', status: 'missing', detail: `isolation: pid (agent.yaml) unavailable: ${iso.detail}`, ...(iso.fix ? { fix: iso.fix } : {}) });
   checks.push(perm ? { id: 'permission', status: 'ok', detail: `Node permission model: ${perm} (agents' file and child-process access is limited)` } : { id: 'permission', status: 'missing', detail: 'this Node has no permission model flag', fix: 'Node 20.5 or later' });
   const inst = (apt: string, dnf: string, brew: string): string => `apt-get install ${apt} (Debian/Ubuntu), dnf install ${dnf} (openEuler/Fedora), brew install ${brew} (macOS)`;
   checks.push(toolCheck('tool.chromium', chromium, 'the browser tests of the dashboard are skipped', `${inst('chromium', 'chromium', '--cask chromium')}, or set AGENTOS_CHROMIUM to a Chromium/Chrome binary`));

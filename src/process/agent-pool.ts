@@ -9,8 +9,10 @@
  */
 import type { AgentSpec } from '../config/agent-spec.js';
 import { AgentOSError } from '../errors.js';
-import { setRestarts, type ProcessTable } from '../kernel-api/acb.js';
+import { setRestarts, setStandby, type ProcessTable } from '../kernel-api/acb.js';
+import { Deque } from '../lib/deque.js';
 import { AgentProcess, type ProcessContext } from './agent-process.js';
+import type { SpawnGate } from './spawn-gate.js';
 
 /** The agent restarted too often or never started: it takes no more work (code E_CIRCUIT_OPEN). */
 export class CircuitOpenError extends AgentOSError {
@@ -27,8 +29,12 @@ interface Waiter {
 
 export class AgentPool {
   private readonly idle: AgentProcess[] = [];
-  private readonly waiters: Waiter[] = [];
+  private readonly waiters = new Deque<Waiter>();
+  /** Slots 0..instances+standby-1; which process is a spare is decided when it becomes ready. */
   private readonly slots: Array<AgentProcess | undefined>;
+  /** Ready warm spares (agent.yaml `standby`): no task until a process of the pool dies. */
+  private readonly spares = new Set<AgentProcess>();
+  private standbyPeakMb = 0;
   private readonly restartTimes: number[] = [];
   private readonly startErrors = new WeakMap<AgentProcess, string>();
   private restarts = 0;
@@ -44,8 +50,10 @@ export class AgentPool {
     readonly spec: AgentSpec,
     private readonly ctx: Omit<ProcessContext, 'onExit'>,
     private readonly table: ProcessTable,
+    /** Paces spawns across every pool of the run (spawn-gate.ts); none: spawn at once. */
+    private readonly gate?: SpawnGate,
   ) {
-    this.slots = new Array<AgentProcess | undefined>(spec.instances).fill(undefined);
+    this.slots = new Array<AgentProcess | undefined>(spec.instances + spec.standby).fill(undefined);
   }
 
   /** Start every instance; resolves once all are ready or have failed (failures count as restarts). */
@@ -62,6 +70,18 @@ export class AgentPool {
   /** Deaths counted against the agent (crash, kill, failed start): report agents[].restarts, metrics.restarts and each ACB agree. */
   get restartCount(): number {
     return this.restarts;
+  }
+
+  /** The largest summed RSS (MiB) of this pool's spares seen so far: what `standby` costs in memory. */
+  get standbyRssMb(): number {
+    this.noteStandbyRss();
+    return this.standbyPeakMb;
+  }
+
+  private noteStandbyRss(): void {
+    let sum = 0;
+    for (const p of this.spares) sum += p.acb.peak_rss_mb;
+    if (sum > this.standbyPeakMb) this.standbyPeakMb = sum;
   }
 
   get open(): boolean {
@@ -112,7 +132,7 @@ export class AgentPool {
   private failWaiters(err: Error): void {
     clearTimeout(this.waitTimer);
     this.waitTimer = undefined;
-    for (const w of this.waiters.splice(0)) w.reject(err);
+    for (const w of this.waiters.drain()) w.reject(err);
   }
 
   /** One timer per pool (not per waiter: acquire is on the dispatch path). */
@@ -139,7 +159,18 @@ export class AgentPool {
     this.failWaiters(err);
   }
 
-  private async spawn(slot: number): Promise<void> {
+  /** Start a process in `slot` once the spawn gate gives a turn (`urgent`: a replacement, first in line). */
+  private async spawn(slot: number, urgent = false): Promise<void> {
+    if (this.closing || this.circuit) return;
+    const done = this.gate ? await this.gate.acquire(urgent) : undefined;
+    try {
+      await this.spawnNow(slot);
+    } finally {
+      done?.();
+    }
+  }
+
+  private async spawnNow(slot: number): Promise<void> {
     if (this.closing || this.circuit) return;
     this.ctx.events.emit({ type: 'process.starting', agent: this.spec.name, instance: slot + 1 });
     const proc = new AgentProcess(this.spec, slot + 1, this.restarts, { ...this.ctx, onExit: (p) => this.onExit(slot, p) });
@@ -154,17 +185,44 @@ export class AgentPool {
     }
     this.failedStarts = 0;
     this.lastReadyAt = performance.now();
+    if (this.activeReady(proc) >= this.spec.instances) {
+      // Every instance is up: this one waits as a spare (still sampled, contained, shown in ps).
+      this.spares.add(proc);
+      setStandby(proc.acb, true);
+      return;
+    }
     this.release(proc);
+  }
+
+  /** Ready processes that take tasks, `except` left out. */
+  private activeReady(except: AgentProcess): number {
+    let n = 0;
+    for (const s of this.slots) if (s && s !== except && s.alive && s.acb.ready_ms !== null && !this.spares.has(s)) n++;
+    return n;
+  }
+
+  /** A process that took tasks died: a ready spare takes its place at once (the retry is a dispatch). */
+  private promoteSpare(): void {
+    for (const p of this.spares) {
+      if (!p.alive || p.acb.state !== 'idle') continue;
+      this.noteStandbyRss();
+      this.spares.delete(p);
+      setStandby(p.acb, false);
+      this.release(p);
+      return;
+    }
   }
 
   private onExit(slot: number, proc: AgentProcess): void {
     const i = this.idle.indexOf(proc);
     if (i >= 0) this.idle.splice(i, 1);
+    // A spare that dies is replaced like any process; one that took tasks hands its place to a spare.
+    if (!this.spares.delete(proc) && !this.closing) this.promoteSpare();
     if (this.closing || proc.acb.state === 'exited') return;
     if (proc.killedFor === 'cancelled') {
       // The kernel ended it on purpose (its task was cancelled): replace it, but it is no crash and
       // does not count against the restart intensity.
-      void this.spawn(slot);
+      void this.spawn(slot, true);
       return;
     }
     const neverReady = proc.acb.ready_ms === null;
@@ -191,6 +249,6 @@ export class AgentPool {
       this.failWaiters(this.circuit);
       return;
     }
-    void this.spawn(slot);
+    void this.spawn(slot, true);
   }
 }

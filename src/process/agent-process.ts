@@ -16,10 +16,14 @@ import type { EventLog } from '../kernel-api/events.js';
 import type { SyscallTable } from '../kernel-api/syscalls.js';
 import { KernelChannel, type ChannelCloseInfo } from '../protocol/channel.js';
 import { BRAND, type FailureKind, type KernelMessage, type TaskMessage } from '../protocol/messages.js';
+import { isolatedExit } from '../platform/isolation.js';
 import { endCell, placeInCell, prepareCell } from './cell-hooks.js';
+import { ChannelFlow, maxFrameBytes } from './channel-flow.js';
 import type { AgentCell } from './containment/index.js';
 import { classifyExit, type KillReason } from './exit-reason.js';
 import { ProcessLog } from './logs.js';
+import { hostPidOf } from './namespaces.js';
+import type { ProcessContextOf } from './process-context.js';
 import { exiting } from './proc-stat.js';
 import { routeAgentMessage, type Routed } from './routing.js';
 import { SpawnError, spawnAgent } from './spawn.js';
@@ -28,42 +32,14 @@ import { armDeadline, ReadyGate } from './timers.js';
 
 export { SpawnError } from './spawn.js';
 export type { AttemptOutcome } from '../kernel-api/attempt-runner.js';
+export { maxFrameBytes } from './channel-flow.js';
 
-export interface ProcessContext {
-  runId: string;
-  workerPath: string;
-  events: EventLog;
-  /** Directory for the process's stdout/stderr log; none: discarded. */
-  logDir: string | undefined;
-  /** Called once the process has ended, with the facts classified. */
-  onExit(proc: AgentProcess): void;
-  /** Operations the agent may call (ctx.* in handlers). */
-  syscalls: SyscallTable;
-  /** Extra node flags for this agent's processes (e.g. the permission model). */
-  nodeFlags?: (spec: AgentSpec) => string[];
-  /** Called once the process has ended, before onExit: kernel parts free what it held (KV pages...). */
-  ended?(acb: Acb): void;
-  /** Tell the reaper about a new process group (and when it is gone). */
-  track(pgid: number): void;
-  untrack(pgid: number): void;
-  /** Containment: a new cell (cgroups or the /proc walk) for this process; none: process group only. */
-  cell?(agent: string, instance: number): AgentCell;
-}
-
-/**
- * After the agent closed its end of the channel, how long its exit may take before the kernel calls it a
- * closed channel and ends it (a dying process closes fd 3 a moment before the kernel sees its exit; the
- * exit, e.g. SIGABRT, is the better account then).
- */
+/** After the agent closed fd 3, how long its exit may take before it counts as a closed channel (a dying
+ * process closes fd 3 a moment before its exit is seen, and the exit, e.g. SIGABRT, says more). */
 const CHANNEL_EXIT_GRACE_MS = 150;
 
-/** Envelope allowed on top of max_output_mb in one agent -> kernel line (docs/protocol.md). */
-const FRAME_ENVELOPE_BYTES = 64 * 1024;
-
-/** The agent -> kernel line limit of an agent, in bytes. */
-export function maxFrameBytes(spec: AgentSpec): number {
-  return spec.max_output_mb * 1024 * 1024 + FRAME_ENVELOPE_BYTES;
-}
+/** What an agent process needs from the kernel (process-context.ts). */
+export type ProcessContext = ProcessContextOf<AgentProcess>;
 
 export class AgentProcess implements Routed {
   readonly acb: Acb;
@@ -79,6 +55,11 @@ export class AgentProcess implements Routed {
   private deadline: NodeJS.Timeout | undefined;
   private pending: { msg: TaskMessage; timeoutMs: number; resolve: (o: AttemptOutcome) => void } | undefined;
   private exitOutcome: { kind: FailureKind; message: string } | undefined;
+  private readonly flow: ChannelFlow | undefined;
+  /** The spawned pid: the process group the kernel signals (under isolation: pid, the namespace's unshare). */
+  private readonly groupPid: number;
+  /** isolation: pid — the agent's own host pid, found at `ready` (acb.pid from then on). */
+  private agentPid: number | undefined;
   /** The process's containment cell (cell-hooks.ts), if the runner gave one. */
   readonly cell: AgentCell | undefined;
 
@@ -96,6 +77,7 @@ export class AgentProcess implements Routed {
     const maxFrame = maxFrameBytes(spec);
     this.child = spawnAgent(spec, instance, { runId: ctx.runId, workerPath: ctx.workerPath, nodeFlags: ctx.nodeFlags?.(spec) ?? [], stdoutFd: this.log.fd, maxFrameBytes: maxFrame, wrapCommand: contained?.wrapCommand, extraEnv: contained?.extraEnv });
     const pid = this.child.pid ?? -1;
+    this.groupPid = pid;
     if (pid > 0 && this.cell) placeInCell(this.cell, pid, spec.runtime === 'python', ctx.events);
     this.acb = newAcb(spec.name, instance, pid, restarts, spec.memory_mb);
     const cell = this.cell;
@@ -106,13 +88,17 @@ export class AgentProcess implements Routed {
     this.channel = sock
       ? new KernelChannel(sock, {
           maxFrameBytes: maxFrame,
-          onMessage: (m) => routeAgentMessage(this, m),
+          onMessage: (m) => {
+            routeAgentMessage(this, m);
+            this.flow?.afterMessage();
+          },
           onViolation: (reason) => this.violation(reason),
           onClose: (info) => this.channelClosed(info),
           // send() after the channel closed: the close itself already failed the attempt
           onError: () => {},
         })
       : undefined;
+    this.flow = this.channel ? new ChannelFlow(this.channel, ctx.events) : undefined;
     this.exited = new Promise<void>((resolve) => {
       let once = false;
       const done = (code: number | null, signal: NodeJS.Signals | null, why?: string): void => {
@@ -208,12 +194,27 @@ export class AgentProcess implements Routed {
 
   // ---- Routed: what routing.ts calls --------------------------------------------------------
 
+  callStarted(): void {
+    this.flow?.callStarted();
+  }
+
+  callSettled(): void {
+    this.flow?.callSettled();
+  }
+
   current(): TaskMessage | undefined {
     return this.pending?.msg;
   }
 
+  ownPid(pid: number): boolean {
+    if (this.spec.isolation !== 'pid') return pid === this.acb.pid;
+    // In its PID namespace the agent knows only its namespace pid: find the host pid it stands for.
+    this.agentPid = hostPidOf(this.groupPid, pid);
+    return this.agentPid !== undefined;
+  }
+
   handshakeDone(_runtime: string | undefined): void {
-    markReady(this.acb, Math.round((performance.now() - this.t0) * 100) / 100);
+    markReady(this.acb, Math.round((performance.now() - this.t0) * 100) / 100, this.agentPid);
     this.events.emit({ type: 'process.ready', agent: this.acb.agent, instance: this.acb.instance, pid: this.pid, ready_ms: this.acb.ready_ms! });
     this.gate.resolve();
   }
@@ -272,7 +273,9 @@ export class AgentProcess implements Routed {
     this.channel?.destroy();
     // Whatever the handler started in the group dies with it; pending kill timers are void.
     this.term.exited();
-    if (this.pid > 0) this.ctx.untrack(this.pid);
+    if (this.groupPid > 0) this.ctx.untrack(this.groupPid);
+    // isolation: pid — the namespace's init shell reports a death by signal N as code 128 + N.
+    if (this.spec.isolation === 'pid') ({ code, signal } = isolatedExit(code, signal));
     const [cellEnd] = await Promise.all([this.cell ? endCell(this.cell, this.events) : undefined, this.log.close(this.child.stderr)]);
     const killReason = this.term.reason;
     // A violation or a lost channel already said what happened; the exit only confirms it.

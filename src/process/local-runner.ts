@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import type { AgentSpec } from '../config/agent-spec.js';
+import { DEFAULTS } from '../config/defaults.js';
 import { setQuota, type Acb, type ProcessTable } from '../kernel-api/acb.js';
 import type { AcquireOptions, AttemptHooks, AttemptLease, AttemptOutcome, AttemptPlace, AttemptRunner, AttemptSpec } from '../kernel-api/attempt-runner.js';
 import type { EventLog } from '../kernel-api/events.js';
@@ -14,6 +15,7 @@ import { AgentPool } from './agent-pool.js';
 import type { AgentProcess } from './agent-process.js';
 import type { Containment } from './containment/index.js';
 import { QuotaSampler } from './quota-sampler.js';
+import { SpawnGate } from './spawn-gate.js';
 import { Reaper, type ReaperOptions } from './reaper.js';
 
 export interface LocalRunnerOptions {
@@ -37,6 +39,8 @@ export interface LocalRunnerOptions {
   reaper?: ReaperOptions;
   /** The run's containment (made on first use); undefined: process groups only. */
   containment?: () => Containment | undefined;
+  /** Agent processes starting at once, across every agent (spawn-gate.ts). @default DEFAULTS.spawnConcurrency */
+  spawnConcurrency?: number;
 }
 
 export class LocalRunner implements AttemptRunner {
@@ -44,9 +48,11 @@ export class LocalRunner implements AttemptRunner {
   private reaperP: Reaper | undefined;
   private requestSeq = 0;
   readonly sampler: QuotaSampler;
+  private readonly gate: SpawnGate;
 
   constructor(private readonly o: LocalRunnerOptions) {
     this.sampler = new QuotaSampler(() => this.processes(), o.events, o.sampleIntervalMs);
+    this.gate = new SpawnGate(o.spawnConcurrency ?? DEFAULTS.spawnConcurrency);
   }
 
   acquire(agent: string, opts: AcquireOptions): Promise<AttemptLease> {
@@ -82,6 +88,7 @@ export class LocalRunner implements AttemptRunner {
           ...(containment ? { cell: (a: string, i: number) => containment.cell(a, i) } : {}),
         },
         this.o.table,
+        this.gate,
       );
       this.byAgent.set(agent, pool);
       void pool.start();

@@ -22,6 +22,8 @@ export interface Routed {
   readonly syscalls: SyscallTable;
   /** The attempt this process holds now. */
   current(): TaskMessage | undefined;
+  /** True when `pid` (as the agent announced it in `ready`) is this process's agent. */
+  ownPid(pid: number): boolean;
   /** `ready` arrived in state `starting` from the right pid, speaking our protocol version. */
   handshakeDone(runtime: string | undefined): void;
   /** `init_failed` arrived during start-up (or a `ready` in a protocol version we do not speak). */
@@ -31,6 +33,9 @@ export interface Routed {
   /** The process broke the protocol: end it, fail its attempt as `protocol` with `reason`. */
   violation(reason: string): void;
   send(msg: KernelMessage): void;
+  /** A `call` is being answered / was answered (the process bounds how many are in flight). */
+  callStarted(): void;
+  callSettled(): void;
 }
 
 /** Handle one message from the child. Never throws. */
@@ -56,7 +61,7 @@ function route(p: Routed, raw: Record<string, unknown>): void {
   const m = parsed.message;
   switch (m.type) {
     case 'ready': {
-      if (p.acb.state !== 'starting' || m.pid !== p.acb.pid) return p.violation(`unexpected ready (pid ${m.pid}) in state ${p.acb.state}`);
+      if (p.acb.state !== 'starting' || !p.ownPid(m.pid)) return p.violation(`unexpected ready (pid ${m.pid}) in state ${p.acb.state}`);
       const version = (m as { protocol?: unknown }).protocol;
       if (version !== PROTOCOL_VERSION) {
         return p.initFailed(`the agent speaks protocol version ${version === undefined ? '(none announced)' : JSON.stringify(version)}, this kernel speaks ${PROTOCOL_VERSION} (docs/protocol.md). Fix: use the SDK of this AgentOS version.`);
@@ -73,10 +78,17 @@ function route(p: Routed, raw: Record<string, unknown>): void {
     case 'call': {
       if (!held || m.requestId !== held.requestId) return p.violation(`call '${m.op}' for a request this process does not hold`);
       const caller = { acb: p.acb, taskId: held.taskId, attempt: held.attempt };
+      p.callStarted();
       p.syscalls.invoke(m.op, caller, m.args).then(
-        (value) => p.send({ ag: BRAND, type: 'reply', callId: m.callId, ok: true, value }),
+        (value) => {
+          p.callSettled();
+          p.send({ ag: BRAND, type: 'reply', callId: m.callId, ok: true, value });
+        },
         // Errors of the kernel's parts reach the child as SyscallErrors with their own code.
-        (err: unknown) => p.send({ ag: BRAND, type: 'reply', callId: m.callId, ok: false, error: toWireError(err instanceof AgentOSError ? asSyscallError(err) : err) }),
+        (err: unknown) => {
+          p.callSettled();
+          p.send({ ag: BRAND, type: 'reply', callId: m.callId, ok: false, error: toWireError(err instanceof AgentOSError ? asSyscallError(err) : err) });
+        },
       );
       return;
     }

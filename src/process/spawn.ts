@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import type { AgentSpec } from '../config/agent-spec.js';
 import { AgentOSError } from '../errors.js';
 import { PACKAGE_ROOT } from '../paths.js';
+import { isolatedCommand } from '../platform/isolation.js';
 import { isShim, onPath } from '../platform/tools.js';
 import { CHANNEL_ENV, PROTOCOL_VERSION } from '../protocol/frames.js';
 import { ENV } from '../protocol/messages.js';
@@ -105,7 +106,9 @@ export function spawnAgent(spec: AgentSpec, instance: number, o: SpawnOptions): 
   // argv0 is the title, so Python cannot find its own executable: the SDK host sets sys.executable from this.
   if (python) env[PYTHON_EXECUTABLE_ENV] = command.includes('/') ? command : (onPath(command) ?? command);
   const args = python ? [PYTHON_HOST] : [`--max-old-space-size=${spec.memory_mb}`, ...o.nodeFlags, o.workerPath, ...title.split(' ')];
-  const w = !python && o.wrapCommand ? o.wrapCommand(command, args) : { file: command, args };
+  // isolation: pid — in its own PID namespace (platform/isolation.ts); the cell's launcher wraps that.
+  const inner = spec.isolation === 'pid' && !python ? isolatedCommand(command, args) : { file: command, args };
+  const w = !python && o.wrapCommand ? o.wrapCommand(inner.file, inner.args) : inner;
   return spawn(w.file, w.args, {
     argv0: title,
     stdio: ['ignore', o.stdoutFd, 'pipe', 'pipe'],

@@ -51,16 +51,20 @@ export interface ChannelStats {
   framesDropped: number;
   /** Writes that had to wait for 'drain' (the agent was not reading fast enough). */
   backpressureWaits: number;
+  /** Times reading was paused (a sink of the kernel behind, syscalls in flight, writes waiting for 'drain'). */
+  pauses: number;
 }
 
 /** The kernel's end of one agent's channel. */
 export class KernelChannel {
-  readonly stats: ChannelStats = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0, violations: 0, framesDropped: 0, backpressureWaits: 0 };
+  readonly stats: ChannelStats = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0, violations: 0, framesDropped: 0, backpressureWaits: 0, pauses: 0 };
   private readonly splitter: LineSplitter;
   private queue: string[] = [];
   private flushScheduled = false;
   private waitingDrain = false;
   private paused = false;
+  /** Why reading is paused (pause()/resume() reasons); reading goes on once it is empty. */
+  private readonly holds = new Set<string>();
   private closing = false;
   private ended = false;
   private closeReported = false;
@@ -128,16 +132,24 @@ export class KernelChannel {
     return true;
   }
 
-  /** Stop reading from the agent (its writes then block once the socket buffer is full). Idempotent. */
-  pause(): void {
-    if (this.paused || this.ended) return;
+  /**
+   * Stop reading from the agent (its writes then block once the socket buffer is full) until every
+   * `reason` that paused it is resumed. Reasons are independent holds (the caller's, the channel's own
+   * `write` hold while the agent does not read what the kernel sends); pausing twice for one reason is
+   * one hold.
+   */
+  pause(reason = 'caller'): void {
+    if (this.ended || this.holds.has(reason)) return;
+    this.holds.add(reason);
+    if (this.paused) return;
     this.paused = true;
+    this.stats.pauses++;
     this.stream.pause();
   }
 
-  /** Read again after pause(): lines already received are delivered first, in order. */
-  resume(): void {
-    if (!this.paused || this.ended) return;
+  /** Release `reason`'s hold; once none is left, read again: lines already received are delivered first, in order. */
+  resume(reason = 'caller'): void {
+    if (this.ended || !this.holds.delete(reason) || this.holds.size > 0 || !this.paused) return;
     this.paused = false;
     if (!this.splitter.resume()) return; // paused again, or a violation, from inside onMessage
     if (!this.paused && !this.ended) this.stream.resume();
@@ -230,6 +242,9 @@ export class KernelChannel {
     if (!this.stream.write(data)) {
       this.waitingDrain = true;
       this.stats.backpressureWaits++;
+      // An agent that does not read its replies sends no more calls to be answered: what the kernel
+      // owes it stays bounded by the socket buffers.
+      this.pause('write');
     }
   }
 
@@ -237,6 +252,7 @@ export class KernelChannel {
     this.waitingDrain = false;
     this.flush();
     if (this.closing && !this.waitingDrain) this.end();
+    else if (!this.waitingDrain) this.resume('write');
   };
 
   private end(): void {

@@ -14,7 +14,7 @@ export { toWireError, type WireError } from '../errors.js';
 export const BRAND = 1 as const;
 
 /** Failure kinds of one attempt: a closed set, extended only on purpose. */
-export const FAILURE_KINDS = ['crash', 'timeout', 'memory', 'exception', 'invalid_output', 'token_quota', 'sandbox', 'cancelled', 'protocol'] as const;
+export const FAILURE_KINDS = ['crash', 'timeout', 'memory', 'exception', 'invalid_output', 'token_quota', 'sandbox', 'cancelled', 'protocol', 'node_lost'] as const;
 export type FailureKind = (typeof FAILURE_KINDS)[number];
 
 /** Faults that `--inject` makes the real child commit. */

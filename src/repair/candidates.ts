@@ -12,9 +12,13 @@ import { applyMutant, dedupe, editSize, mutantsOf, normalForm, PRIOR, type Mutan
 
 export type Candidate = Mutant & { score: number; source: 'search' | 'model' };
 
-/** Singles tested at most: the floor given, else 100 plus half the space, up to 600 (and the time limit). */
-export function singleBudget(space: number, floor: number): number {
-  return Math.min(space, Math.max(floor, Math.min(600, 100 + Math.ceil(space / 2))));
+/**
+ * Single-edit candidates tested at most (model proposals and pairs come on top): with `auto`, 100 plus
+ * half the search space, up to 600 — a small space is tried whole, a large one mostly; a number caps
+ * it exactly (`--max-candidates N`). The search's time limit may stop it earlier.
+ */
+export function singleBudget(space: number, max: number | 'auto'): number {
+  return Math.min(space, max === 'auto' ? Math.min(600, 100 + Math.ceil(space / 2)) : max);
 }
 /** Pairs tested at most once the singles are exhausted: a quarter of the single budget, 30 to 150. */
 export function pairBudget(singles: number): number {

@@ -8,3 +8,4 @@ export { copyRepo } from './repo.js';
 export { mergeScans, scanRepo, shardTopLevel } from './scan.js';
 export { searchRepair } from './search.js';
 export { baseline, runCandidate, spectrumRun } from './test-run.js';
+export { probeRun } from './probe-run.js';

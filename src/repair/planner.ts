@@ -19,7 +19,9 @@ export interface PlanContext {
   work: string;
   out: string;
   testCmd: string;
-  maxCandidates: number;
+  maxCandidates: number | 'auto';
+  /** When the run started (epoch ms): the search keeps the whole run under two minutes from it. */
+  startedAt?: number | undefined;
   candidateTimeoutMs?: number | undefined;
   candidateMemoryMb?: number | undefined;
   /** Top-level entry shards for a scan fan-out. */
@@ -40,7 +42,7 @@ export function planGoal(kind: GoalKind, goal: string, c: PlanContext, self = 'p
       return [
         { id: 'baseline', agent: 'test_agent', deps: [self], input: { mode: 'baseline', repo: c.repo, testCmd: c.testCmd, covRoot: `${c.work}/cov`, testTimeoutMs: c.candidateTimeoutMs } },
         { id: 'analyze', agent: 'analyzer', deps: ['baseline'], input: { mode: 'localise', repo: c.repo, out: c.out } },
-        { id: 'patch', agent: 'patch_agent', deps: ['analyze', 'baseline'], input: { repo: c.repo, work: c.work, testCmd: c.testCmd, maxCandidates: c.maxCandidates, candidateTimeoutMs: c.candidateTimeoutMs, candidateMemoryMb: c.candidateMemoryMb } },
+        { id: 'patch', agent: 'patch_agent', deps: ['analyze', 'baseline'], input: { repo: c.repo, work: c.work, testCmd: c.testCmd, startedAt: c.startedAt, maxCandidates: c.maxCandidates, candidateTimeoutMs: c.candidateTimeoutMs, candidateMemoryMb: c.candidateMemoryMb } },
         { id: 'test', agent: 'test_agent', deps: ['patch', 'baseline'], input: { mode: 'verify', repo: c.repo, dir: `${c.work}/verify`, testCmd: c.testCmd } },
         { id: 'report', agent: 'report_agent', deps: ['baseline', 'analyze', 'patch', 'test'], input: { mode: 'repair', repo: c.repo, out: c.out, goal } },
       ];

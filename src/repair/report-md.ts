@@ -6,21 +6,24 @@ import type { BaselineResult, CandidateResult } from './test-run.js';
 
 export function repairMarkdown(r: { goal: string; repo: string; base: BaselineResult; analysis: Analysis; search: SearchResult; after: CandidateResult | null; diff: string; notes?: string[] }): string {
   const out: string[] = [];
-  const fixed = r.search.winner !== null && r.after?.pass === true;
-  out.push(`# Repair report`, '', `- goal: ${r.goal}`, `- repository (working copy): \`${r.repo}\``, `- result: **${fixed ? 'FIXED' : 'NOT FIXED'}**`, '');
+  const verified = r.search.winner !== null && r.after?.pass === true;
+  const fixed = verified && r.search.confidence === 'fix';
+  const result = fixed ? 'FIXED' : verified ? 'PLAUSIBLE PATCH (passes the tests, not confirmed as the fix)' : 'NOT FIXED';
+  out.push(`# Repair report`, '', `- goal: ${r.goal}`, `- repository (working copy): \`${r.repo}\``, `- result: **${result}**`, '');
   out.push(`## Failing tests before (${r.base.tests.failed} of ${r.base.tests.total})`, '');
   for (const f of r.base.failing) out.push(`- ${f.name}${f.location ? ` (${f.location})` : ''}${f.error ? `: ${f.error.split('\n').filter(Boolean).slice(0, 3).join(' / ')}` : ''}`);
   if (r.base.failing.length === 0) out.push(r.base.ok ? '- none: the suite already passes' : `- the test command failed (exit ${r.base.exit_code}) without naming tests`);
   out.push('', `## Fault localisation`, '', `Method: ${r.analysis.method}.`, '', '| file:line | score | failing runs | passing runs | in stack |', '| --- | --- | --- | --- | --- |');
   for (const s of r.analysis.suspicious.slice(0, 10)) out.push(`| ${s.file}:${s.line} | ${s.score} | ${s.ef} | ${s.ep} | ${s.inStack ? 'yes' : ''} |`);
-  out.push('', `## The fix`, '');
   const s = r.search;
+  out.push('', fixed || !verified ? `## The fix` : `## The plausible patch`, '');
   if (s.winner) {
     out.push(`${s.winner.description} (candidate task \`${s.winner.task}\`; source: **${s.winner.source === 'model' ? 'model proposal' : `search (${s.winner.kind})`}**; rank score ${s.winner.score}, ${s.winner.size} character(s) changed)`, '', '```diff', r.diff.trimEnd(), '```');
     if (s.plausible.length > 1) {
       out.push('', `Other plausible patches (they pass the suite too; the winner is chosen by rank, then by the smaller edit):`, '');
       for (const p of s.plausible.slice(1, 11)) out.push(`- ${p.description} (${p.source}, ${p.kind}, score ${p.score}, ${p.size} char(s))`);
     }
+    out.push(...vetLines(s));
   } else out.push('No candidate made the whole suite pass.');
   out.push('', `## Run summary`, '');
   out.push(`- baseline: ${r.base.note}`);
@@ -37,6 +40,17 @@ export function repairMarkdown(r: { goal: string; repo: string; base: BaselineRe
   else out.push('Not run: there was no patch to verify.');
   if (r.notes?.length) out.push('', '## Agents', '', ...r.notes.map((n) => `- ${n}`));
   return `${out.join('\n')}\n`;
+}
+
+/** The differential check's section: confidence, why, rivals, anomalies. */
+function vetLines(s: SearchResult): string[] {
+  const v = s.vet;
+  if (!v) return [];
+  const out = ['', `### Confidence: ${v.confidence === 'fix' ? 'a confirmed fix' : 'plausible only'}`, '', `${v.reason}. Differential check: ${v.inputs} input(s) from the tests' calls and their neighbours${v.unstable ? ` (${v.unstable} unstable, left out)` : ''}${v.probe_ms !== null ? `, ${v.probe_ms} ms` : ''}.`];
+  for (const r of v.rivals) out.push(`- rival: ${r.description} — on \`${r.input}\` it gives \`${r.rival_out}\`, the reported patch \`${r.chosen_out}\``);
+  for (const x of v.variants) if (x.anomalies || x.anti_pattern) out.push(`- not clean: ${x.task}: ${x.anti_pattern ?? `${x.anomalies} anomal${x.anomalies === 1 ? 'y' : 'ies'}, e.g. \`${x.anomaly}\``}`);
+  if (v.confidence === 'plausible') out.push('', '`agentos repair --apply` does not apply a plausible patch; `--apply-plausible` does.');
+  return out;
 }
 
 export function scanText(s: ScanResult): string[] {

@@ -11,6 +11,7 @@ import { pairBudget, pairCandidates, rankCandidates, singleBudget, type Candidat
 import { modelCandidates } from './model.js';
 import type { MutationKind } from './mutate.js';
 import type { BaselineResult, CandidateResult, MutantRef } from './test-run.js';
+import { vetPlausible, type VetResult } from './vet.js';
 
 /** The part of the handler context the search uses (see worker/host.ts). */
 export type { SearchCtx } from './ctx-types.js';
@@ -20,8 +21,8 @@ export interface SearchInput {
   repo: string;
   work: string;
   testCmd: string;
-  /** The floor of the single-edit budget; the budget grows with the search space (candidates.ts). */
-  maxCandidates: number;
+  /** Single edits tested at most, or `auto`: the budget grows with the search space (candidates.ts singleBudget). */
+  maxCandidates: number | 'auto';
   /** Agent that tests one candidate. */
   testAgent: string;
   /** Candidate task id prefix. */
@@ -37,6 +38,13 @@ export interface SearchInput {
   candidateMemoryMb?: number | undefined;
   /** No new candidate starts after this long (ms); default 85000, so a run stays under two minutes. */
   searchTimeMs?: number | undefined;
+  /**
+   * When the run started (epoch ms). A baseline that hung eats into the two minutes, so no new candidate
+   * starts later than RUN_SEARCH_END_MS after it either (but the search always gets MIN_SEARCH_MS).
+   */
+  startedAt?: number | undefined;
+  /** Whether to run the differential check of the plausible patches (vet.ts; default true). */
+  vet?: boolean;
 }
 
 export type Verdict = 'pass' | 'fail' | 'weakened' | 'timeout' | 'memory' | 'cancelled' | 'crash' | 'sandbox' | 'error';
@@ -71,6 +79,13 @@ export interface SearchResult {
   cancelled: number;
   model: { asked: boolean; proposals: number; error: string | null; rejected: string[] };
   candidate_timeout_ms: number;
+  /**
+   * `fix`: the winner passed the differential check (vet-judge.ts) — reported as THE fix; `plausible`: it
+   * passes the tests but is not confirmed (rivals behave differently, it misbehaves next to the tests'
+   * inputs, or it is an anti-pattern); null: no winner.
+   */
+  confidence: 'fix' | 'plausible' | null;
+  vet: VetResult | null;
   stopped: 'winner' | 'exhausted' | 'deadline' | 'task_limit' | 'nothing_to_try';
 }
 
@@ -83,18 +98,22 @@ interface WaitAnswer {
 const WINDOW = 6;
 /** Candidates still tested after the first pass, to see other plausible patches. */
 const AFTER_WIN = 8;
+/** No candidate starts later than this after the run began (ms): the check, verify and report follow. */
+const RUN_SEARCH_END_MS = 90_000;
+/** The least time the search gets, however long the baseline took (ms). */
+const MIN_SEARCH_MS = 25_000;
 /** Dynamic tasks the search may add (the kernel allows 1000 per run; the baseline uses up to 81). */
 const TASK_LIMIT = 800;
 
 export async function searchRepair(input: SearchInput, analysis: Analysis, base: BaselineResult, ctx: SearchCtx): Promise<SearchResult> {
   const t0 = Date.now();
   const candidateTimeout = input.candidateTimeoutMs ?? Math.max(3000, Math.min(60_000, base.ms * 4 + 2000));
-  const deadline = t0 + (input.searchTimeMs ?? 85_000);
+  const deadline = Math.max(t0 + MIN_SEARCH_MS, Math.min(t0 + (input.searchTimeMs ?? 85_000), (input.startedAt ?? Infinity) + RUN_SEARCH_END_MS));
   const singlesAll = rankCandidates(input.repo, analysis, input.kinds);
   const sBudget = singleBudget(singlesAll.length, input.maxCandidates);
   const res: SearchResult = {
     winner: null, plausible: [], candidates: [], generated: singlesAll.length, pairs_generated: 0, budget: { singles: sBudget, pairs: 0 }, tried: 0,
-    killed: { timeout: 0, memory: 0 }, errors: 0, weakened: 0, cancelled: 0, model: { asked: false, proposals: 0, error: null, rejected: [] }, candidate_timeout_ms: candidateTimeout, stopped: 'exhausted',
+    killed: { timeout: 0, memory: 0 }, errors: 0, weakened: 0, cancelled: 0, model: { asked: false, proposals: 0, error: null, rejected: [] }, candidate_timeout_ms: candidateTimeout, confidence: null, vet: null, stopped: 'exhausted',
   };
   const queue: Candidate[] = [];
   if (input.useModel) {
@@ -167,11 +186,18 @@ export async function searchRepair(input: SearchInput, analysis: Analysis, base:
     }
   }
   passed.sort((a, b) => a.rank - b.rank);
+  if (passed.length > 0 && input.vet !== false) {
+    res.vet = await vetPlausible({ startedAt: input.startedAt, testCmd: input.testCmd, repo: input.repo, work: input.work, testAgent: input.testAgent, prefix: input.prefix, candidates: passed.map((p) => ({ task: p.task, description: p.c.description, kind: p.c.kind, original: p.c.original, replacement: p.c.replacement })) }, base, ctx);
+    // The patch reported first is the one the check chose (the best-ranked clean one), not always rank 1.
+    const k = passed.findIndex((p) => p.task === res.vet!.chosen);
+    if (k > 0) passed.unshift(...passed.splice(k, 1));
+  }
   res.plausible = passed.map((p) => ({ task: p.task, description: p.c.description, kind: p.c.kind, source: p.c.source, score: p.c.score, size: p.c.size }));
   const w = passed[0];
   if (w) {
     res.winner = { id: w.c.id, file: w.c.file, start: w.c.start, end: w.c.end, replacement: w.c.replacement, description: w.c.description, line: w.c.line, original: w.c.original, task: w.task, kind: w.c.kind, source: w.c.source, score: w.c.score, size: w.c.size };
     res.stopped = 'winner';
+    res.confidence = res.vet?.confidence ?? 'fix';
   } else if (queue.length === 0) res.stopped = 'nothing_to_try';
   res.candidates.sort((a, b) => a.task.localeCompare(b.task));
   return res;
@@ -197,6 +223,7 @@ function record(res: SearchResult, task: string, c: Candidate, verdict: Verdict,
 /** An earlier attempt of this task that died mid-search may have left candidates running: end them. */
 async function cancelEarlierAttempts(ctx: SearchCtx, prefix: string): Promise<void> {
   for (let k = 1; k < ctx.task.attempt; k++) {
+    await ctx.cancel([`${prefix}-a${k}-probe`], 'superseded by a retry of the search').catch(() => {});
     for (let i = 1; i <= TASK_LIMIT; i++) {
       const ok = await ctx.cancel([`${prefix}-a${k}-${String(i).padStart(3, '0')}`], 'superseded by a retry of the search').then(() => true, (e: { code?: string }) => e.code !== 'E_UNKNOWN_TASK');
       if (!ok) break; // ids are spawned in order: the first unknown one ends the list

@@ -29,7 +29,8 @@ export interface GoalSetup {
   alwaysCopy?: boolean;
   testCmd?: string | undefined;
   out?: string | undefined;
-  maxCandidates: number;
+  /** Single-edit candidates tested at most, or `auto` (the budget grows with the search space). */
+  maxCandidates: number | 'auto';
   candidateTimeoutMs?: number | undefined;
   candidateMemoryMb?: number | undefined;
   agents: string[];
@@ -110,7 +111,7 @@ export function prepareGoalRun(o: GoalSetup): PreparedGoalRun {
         id: 'plan',
         agent: 'planner',
         deps: [],
-        input: { goal: o.goal, kind, context: { repo: target, work, out, testCmd, maxCandidates: o.maxCandidates, candidateTimeoutMs: o.candidateTimeoutMs, candidateMemoryMb: o.candidateMemoryMb, shards: kind === 'scan' ? shardTopLevel(target, 3) : [] } },
+        input: { goal: o.goal, kind, context: { repo: target, work, out, testCmd, startedAt: Date.now(), maxCandidates: o.maxCandidates, candidateTimeoutMs: o.candidateTimeoutMs, candidateMemoryMb: o.candidateMemoryMb, shards: kind === 'scan' ? shardTopLevel(target, 3) : [] } },
       },
     ],
   };

@@ -87,13 +87,7 @@ export function prepareResume(o: ResumeOptions): PreparedResume {
       throw new InputError('E_RUN_CHANGED', `${runDir}: changed since the run started: ${changed.join('; ')}. A resumed run must run the code it started with. Fix: restore those files, or pass --allow-changed to go on with the new ones.`, { file: runDir });
     }
     const goal = (header.options.repair ?? {}) as GoalKernelRecord;
-    // The plan as it started (its tasks that never reached the journal are added on resume), then the journal's dynamic tasks.
-    const started = startedPlan(header, state);
-    const inPlan = new Set(started.tasks.map((t) => t.id));
-    const plan: Plan = {
-      name: started.name,
-      tasks: [...started.tasks, ...[...state.tasks.values()].filter((t) => !inPlan.has(t.id)).map((t) => ({ id: t.id, agent: t.agent, deps: t.deps, input: t.input }))],
-    } as Plan;
+    const plan = resumedPlan(state);
     const j = journal;
     return {
       runDir,
@@ -121,6 +115,16 @@ export function prepareResume(o: ResumeOptions): PreparedResume {
     lock.release();
     throw asInput(err);
   }
+}
+
+/** The plan as it started (its tasks that never reached the journal are added on resume), then the journal's dynamic tasks. */
+export function resumedPlan(state: RunState): Plan {
+  const started = startedPlan(state.header, state);
+  const inPlan = new Set(started.tasks.map((t) => t.id));
+  return {
+    name: started.name,
+    tasks: [...started.tasks, ...[...state.tasks.values()].filter((t) => !inPlan.has(t.id)).map((t) => ({ id: t.id, agent: t.agent, deps: t.deps, input: t.input }))],
+  } as Plan;
 }
 
 /** What changed: the plan file and each agent's files (by content hash), as readable phrases. */

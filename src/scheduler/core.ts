@@ -184,8 +184,13 @@ export class SchedulerCore {
         }
         // The attempt holds a global slot from its start until its outcome is recorded, so the event
         // order never shows more attempts running than the concurrency allows.
-        const succeeded = await this.queue.add(() => this.runAttempt(rec, spec, lease, agentAttempt));
-        if (succeeded || this.stopped(rec)) return;
+        const result = await this.queue.add(() => this.runAttempt(rec, spec, lease, agentAttempt));
+        if (result === 'succeeded' || this.stopped(rec)) return;
+        // A lost cluster node is not the agent's failure: run again at once, without spending an attempt.
+        if (result === 'lost') {
+          agentAttempt--;
+          continue;
+        }
         // A sandbox denial is the agent's configuration speaking: another attempt would be denied again.
         if (rec.failures[rec.failures.length - 1]?.kind === 'sandbox') break;
       }
@@ -194,12 +199,15 @@ export class SchedulerCore {
     this.fail(rec);
   }
 
-  /** One attempt on a leased place, inside a global slot (retain -> run -> outcome -> release). Resolves true when the task succeeded. */
-  private async runAttempt(rec: TaskRecord, spec: AgentSpec, lease: AttemptLease, agentAttempt: number): Promise<boolean> {
+  /**
+   * One attempt on a leased place, inside a global slot (retain -> run -> outcome -> release). Resolves
+   * `succeeded`, `failed`, or `lost` (kind node_lost: the cluster node running it died; not counted).
+   */
+  private async runAttempt(rec: TaskRecord, spec: AgentSpec, lease: AttemptLease, agentAttempt: number): Promise<'succeeded' | 'failed' | 'lost'> {
     if (rec.cancelled) {
       // Cancelled while waiting for a slot: never start the attempt.
       lease.release();
-      return false;
+      return 'failed';
     }
     const attempt = ++rec.attempts;
     const inject = this.injectionFor(rec.id, attempt, spec.name, agentAttempt);
@@ -224,15 +232,16 @@ export class SchedulerCore {
       this.leases.delete(rec.id);
       lease.release();
     }
-    if (this.interrupted || rec.cancelled) return false;
+    if (this.interrupted || rec.cancelled) return 'failed';
     if (outcome.ok) {
       if (spec.token_budget !== undefined) await this.policy.settled?.(spec.name, rec.id, lease.place, outcome.output);
       await this.succeed(rec, spec.name, attempt, lease.place.pid, outcome.output);
-      return true;
+      return 'succeeded';
     }
     this.recordFailure(rec, spec.name, attempt, lease.place.pid, outcome);
+    if (outcome.kind === 'node_lost') return 'lost';
     rec.counted[spec.name] = (rec.counted[spec.name] ?? 0) + 1;
-    return false;
+    return 'failed';
   }
 
   protected insert(t: NewTask & { deps: string[] }, dynamic: boolean, spawnedBy: string | null = null): TaskRecord {

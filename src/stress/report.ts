@@ -28,6 +28,8 @@ export interface StressReport {
   attempts: number;
   duration_ms: number;
   cpu_seconds_detail: { kernel: number; agents: number };
+  /** The kernel's CPU (user + system, µs) per attempt over the dispatch phase: first task running -> last task final. */
+  kernel_cpu_us_per_task: number | null;
   /** Yardstick for per_agent_median: a bare `node` child with an IPC channel, measured in the same run. */
   bare_node_child_rss_mb: number | null;
   per_agent_rss_vs_bare: number | null;

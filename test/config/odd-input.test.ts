@@ -2,16 +2,17 @@
  * What a new user (or a hostile file) may hand over: each is a clear input error with a stable code and a
  * position, never an internal error. YAML limits and plan size limits are input errors too.
  */
-import { mkdirSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadAgentSpec } from '../../src/config/agent-spec.js';
+import { countPlanTasks } from '../../src/config/plan-count.js';
 import { loadPlanFile } from '../../src/config/plan.js';
 import { InputProblems } from '../../src/config/problems.js';
 import { AgentRegistry } from '../../src/config/registry.js';
 import { MAX_YAML_ALIAS_COUNT, MAX_YAML_DEPTH } from '../../src/config/yaml-file.js';
 import { type ErrorCode, isInputError } from '../../src/errors.js';
-import { cleanupTempDirs, tempDir } from '../helpers.js';
+import { cleanupTempDirs, FIXTURE_AGENTS, runCli, tempDir } from '../helpers.js';
 
 afterAll(cleanupTempDirs);
 
@@ -159,5 +160,31 @@ describe('plan size limits', () => {
     const file = planAt(`name: p\ntasks:\n${Array.from({ length: 30 }, (_, i) => `  - { id: t${i}, agent: worker }`).join('\n')}\n`);
     expectInputError(loadPlan(file, { maxTasks: 29 }), 'E_TOO_LARGE', /plan\.yaml:3:3: plan has 30 tasks, over the limit of 29\. Fix: .*--max-plan-tasks/);
     expect(loadPlan(file, { maxTasks: 30 })().tasks).toHaveLength(30);
+  });
+});
+
+describe('the task count is checked before the parse', () => {
+  it('a ~7 MiB plan over the task limit is refused with exit 2, naming the limit and the flag', async () => {
+    const dir = tempDir();
+    const plan = join(dir, 'big-plan.yaml');
+    const lines = ['name: big', '# a comment before the list', 'tasks:'];
+    // 110,000 tasks (over the default 100,000), each with a block scalar whose lines look like items
+    // when read without indentation: only the items of `tasks:` count.
+    for (let i = 0; i < 110_000; i++) lines.push(`  - id: t${i}`, '    agent: worker', i % 1000 === 0 ? '    input: |\n      - not a task\n      - nor this' : `    input: { n: ${i}, pad: "${'x'.repeat(6)}" }`);
+    writeFileSync(plan, `${lines.join('\n')}\n`);
+    expect(statSync(plan).size).toBeGreaterThan(6 * 1024 * 1024);
+    expect(statSync(plan).size).toBeLessThan(8 * 1024 * 1024);
+    const res = await runCli(['run', plan, '--agents', FIXTURE_AGENTS, '--runs-dir', join(dir, 'runs')]);
+    expect(res.exitCode, res.all).toBe(2);
+    expect(res.all).toMatch(/big-plan\.yaml:4:3: plan has 110000 tasks, over the limit of 100000\. Fix: split it, or raise the limit with --max-plan-tasks/);
+  }, 60_000);
+
+  it('the scan counts what the parser counts for block lists; other shapes are left to the parser', () => {
+    const block = 'name: p\ntasks:\n- id: a\n  agent: w\n  deps:\n  - b\n- id: b\n  agent: w\n  input: |\n    - x\n# c\n\n- id: c\n  agent: w\nother: 1\n';
+    expect(countPlanTasks(block)).toEqual({ count: 3, line: 3, col: 1 });
+    expect(countPlanTasks('name: p\ntasks: [{ id: a, agent: w }]\n')).toBeUndefined();
+    expect(countPlanTasks('name: p\ntasks: *all\n')).toBeUndefined();
+    expect(countPlanTasks('name: p\ntasks:\n  id: a\n')).toBeUndefined();
+    expect(countPlanTasks('name: p\r\ntasks:\r\n  - id: a\r\n    agent: w\r\n  -\r\n    id: b\r\n    agent: w\r\n')).toEqual({ count: 2, line: 3, col: 3 });
   });
 });

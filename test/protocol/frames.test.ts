@@ -121,6 +121,24 @@ describe('KernelChannel', () => {
     expect(ch.stats.backpressureWaits).toBe(2); // both writes were over the 16-byte buffer
   });
 
+  it('stops reading while its writes wait for drain, and while any pause reason holds', async () => {
+    const { d, drain } = fakeSocket(false);
+    const got: ChannelMessage[] = [];
+    const ch = new KernelChannel(d, { onMessage: (m) => got.push(m), onViolation() {} });
+    ch.send({ type: 'reply', callId: 1, ok: true, pad: 'x'.repeat(64) }); // over the buffer: waits for drain
+    d.push('{"type":"log","n":1}\n');
+    await new Promise((r) => setImmediate(r));
+    expect(got).toEqual([]); // an agent that does not read its replies is not read either
+    expect(ch.stats.pauses).toBe(1);
+    ch.pause('sinks'); // a second, independent hold
+    drain();
+    await new Promise((r) => setImmediate(r));
+    expect(got).toEqual([]);
+    ch.resume('sinks');
+    await new Promise((r) => setImmediate(r));
+    expect(got).toEqual([{ type: 'log', n: 1 }]);
+  });
+
   it('a callback that throws is reported, never thrown into the event loop; the next lines still arrive', () => {
     const { d } = fakeSocket();
     const got: ChannelMessage[] = [];

@@ -46,10 +46,30 @@ describe('agentos repair', () => {
     const search = patchTask(report);
     expect(search.winner?.file).toBe('src/stats.js');
     // one dynamically inserted test task per candidate, the losers cancelled
-    const inserted = report.tasks.filter((t) => t.dynamic && t.id.startsWith('cand-'));
+    const inserted = report.tasks.filter((t) => t.dynamic && t.id.startsWith('cand-') && !t.id.endsWith('-probe'));
     expect(inserted.length).toBe(search.candidates.length);
+    // The differential check ran as one more test-agent task and confirmed the fix.
+    expect(report.tasks.find((t) => t.id === 'cand-a1-probe')?.state).toBe('succeeded');
+    expect(search.confidence).toBe('fix');
+    expect(md).toContain('- result: **FIXED**');
     expect(inserted.every((t) => t.agent === 'test_agent')).toBe(true);
-    if (search.candidates.length > 1) expect(search.cancelled).toBeGreaterThan(0);
+    // Losers still running when the winner is known are cancelled (how many depends on timing).
+    expect(search.cancelled).toBe(search.candidates.filter((c) => c.verdict === 'cancelled').length);
+    await expectAllGone(pidsOf(report));
+  });
+
+  it('falls back to safe_patch_agent when patch_agent fails every attempt, with the default --max-candidates auto', async () => {
+    const dir = tempDir();
+    const out = join(dir, 'out');
+    const inject = [1, 2, 3].flatMap((n) => ['--inject', `patch_agent:crash@${n}`]);
+    const res = await runCli(['repair', join(ROOT, 'examples/buggy_math'), '--out', out, '--runs-dir', join(dir, 'runs'), ...inject, '--quiet'], { timeoutMs: 150_000 });
+    const report = readJson<RunReport>(join(out, 'run-report.json'));
+    const search = patchTask(report);
+    // The fallback's budget is 12 singles at most (not NaN from `auto`), and it finds the fix.
+    expect(search.budget.singles).toBeGreaterThan(0);
+    expect(search.budget.singles).toBeLessThanOrEqual(12);
+    expect(search.winner?.file, res.all).toBe('src/stats.js');
+    expect(report.tasks.some((t) => t.id.startsWith('safe-a'))).toBe(true);
     await expectAllGone(pidsOf(report));
   });
 

@@ -72,6 +72,8 @@ describe('tool sandbox (Node permission model from agent.yaml)', () => {
   it('declares the limits the issue asks for in the shipped agents', () => {
     const sb = (name: string) => (parse(readFileSync(join(ROOT, 'agents', name, 'agent.yaml'), 'utf8')) as { sandbox: { fs_write: string[]; child_process: boolean } }).sandbox;
     expect(sb('test_agent').child_process).toBe(true);
+    // The differential check runs candidate copies in worker threads of the test agent.
+    expect((sb('test_agent') as { worker_threads?: boolean }).worker_threads).toBe(true);
     for (const name of ['analyzer', 'report_agent']) {
       expect(sb(name).fs_write).toEqual(['$OUT']);
       expect(sb(name).child_process).toBe(false);

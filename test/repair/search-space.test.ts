@@ -80,9 +80,12 @@ describe('ranking, budget and pairs', () => {
     expect(ranked[0]!.line).toBe(3);
     expect(ranked[0]!.kind).toBe('relational');
     for (let i = 1; i < ranked.length; i++) expect(ranked[i - 1]!.score).toBeGreaterThanOrEqual(ranked[i]!.score);
+    expect(singleBudget(30, 'auto')).toBe(30);
+    expect(singleBudget(1000, 'auto')).toBe(600);
+    expect(singleBudget(300, 'auto')).toBe(250);
+    // A number is a cap, not a floor.
+    expect(singleBudget(300, 40)).toBe(40);
     expect(singleBudget(30, 40)).toBe(30);
-    expect(singleBudget(1000, 40)).toBe(600);
-    expect(singleBudget(300, 40)).toBeGreaterThan(40);
     expect(pairBudget(600)).toBe(150);
     const pairs = pairCandidates(repo, ranked, 200);
     const fixed = src.replace('lo + 1; i < hi', 'lo + 0; i <= hi');
