@@ -10,6 +10,8 @@
  * Each mode runs for BENCH_MS (default 1500) and REPEAT (default 3) times; the median run is kept.
  * The journal directory is under os.tmpdir() unless BENCH_DIR says otherwise: fsync cost is the file
  * system's, so say which one the figures were taken on. Every figure is measured; nothing is hard-coded.
+ * `-- --property [--kills N] [--tasks N] [--seeds N]` runs the long SIGKILL/resume property test instead
+ * (./resume-property.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,6 +20,7 @@ import { join } from 'node:path';
 import { FileJournal, type FileJournalOptions } from '../src/journal/file-journal.js';
 import type { FactInput } from '../src/journal/facts.js';
 import { PACKAGE_ROOT } from '../src/paths.js';
+import { runPropertyVariant } from './resume-property.js';
 import { quantile } from './stats.js';
 
 const OUT = join(PACKAGE_ROOT, 'benchmarks', 'results', 'journal.json');
@@ -161,4 +164,6 @@ async function main(): Promise<void> {
   console.log(`file system ${out.fs}; results in benchmarks/results/journal.json`);
 }
 
-await main();
+// --property: the longer variant of the SIGKILL/resume property test instead of the figures.
+if (process.argv.includes('--property')) process.exitCode = runPropertyVariant(process.argv.slice(2)) ? 0 : 1;
+else await main();

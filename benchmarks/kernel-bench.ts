@@ -9,7 +9,10 @@
  *   sampler_tick_ms      one quota-sampler tick (one batched pidusage call) over 100 live agents
  *   python.*             a Python agent beside the Node one (when python3 is found): replacement spawn -> ready
  *                        of both, alternated in one kernel; the no-op task round trip through a Python agent
- * Writes benchmarks/results/kernel.json. Usage: node dist/benchmarks/kernel-bench.js [--quick]
+ *   journal.*            the run journal's cost: throughput and chain task_rtt_us, 2 no-op agents, journal on
+ *                        vs off alternated in this run (./kernel-journal-cost.ts), verdict against <= 10% loss
+ * Writes benchmarks/results/kernel.json. Usage: node dist/benchmarks/kernel-bench.js [--quick] [--journal-only]
+ * (--journal-only: the journal figures alone, into kernel-journal.json).
  */
 import { fork } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,15 +20,18 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pidusage from 'pidusage';
+import { DEFAULTS } from '../src/config/defaults.js';
 import { AgentRegistry } from '../src/config/registry.js';
 import { Kernel } from '../src/kernel/kernel.js';
 import { PACKAGE_ROOT } from '../src/paths.js';
 import { PYTHON3, findTool } from '../src/platform/tools.js';
+import { journalCost, type JournalCost } from './kernel-journal-cost.js';
 import { crashToRetry } from './lib/crash.js';
 import { runPm2Crash } from './peers/pm2.js';
 import { median, quantile, round } from './stats.js';
 
 const quick = process.argv.includes('--quick');
+const journalOnly = process.argv.includes('--journal-only');
 const N_RTT = quick ? 500 : 3000;
 const N_FORK = quick ? 8 : 25;
 const N_CRASH = quick ? 6 : 20;
@@ -185,9 +191,27 @@ async function samplerTick(runsDir: string): Promise<{ agents: number; tick_ms: 
   return { agents, tick_ms: median(times) };
 }
 
+/** The journal's cost at the default concurrency, then at 16 (fsyncs overlapped by more slots than agents). */
+async function measureJournal(runsDir: string): Promise<JournalCost[]> {
+  log('journal cost: throughput and chain round trip, journal on vs off (alternated)...');
+  const out: JournalCost[] = [];
+  for (const concurrency of [DEFAULTS.concurrency, 16]) {
+    const j = await journalCost(AGENTS, runsDir, { tasks: quick ? 500 : 2000, chain: quick ? 200 : 500, rounds: quick ? 2 : 4, concurrency, log });
+    log(`journal at concurrency ${concurrency}: ${j.ratios.throughput_loss_pct}% throughput loss (goal <= ${j.goal.max_throughput_loss_pct}%: ${j.goal.met ? 'met' : 'MISSED'}), chain step x${j.ratios.task_rtt_on_vs_off}; window 0: throughput x${j.ratios.throughput_window_0_vs_off}, chain step x${j.ratios.task_rtt_window_0_vs_off}`);
+    out.push(j);
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   const runsDir = mkdtempSync(join(tmpdir(), 'agentos-bench-'));
   try {
+    if (journalOnly) {
+      const journal = { measured_at: new Date().toISOString(), machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version }, quick, journal: await measureJournal(runsDir) };
+      writeFileSync(join(PACKAGE_ROOT, 'benchmarks/results', 'kernel-journal.json'), `${JSON.stringify(journal, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify(journal, null, 2)}\n`);
+      return;
+    }
     log(`kernel bench${quick ? ' (quick)' : ''}: raw IPC and bare fork...`);
     const raw = await rawIpc();
     log('task round trip through the kernel...');
@@ -210,6 +234,7 @@ async function main(): Promise<void> {
     } else log('python3 not found: Python figures skipped');
     log(`quota sampler over ${N_SAMPLER_AGENTS} agents...`);
     const sampler = await samplerTick(runsDir);
+    const journal = await measureJournal(runsDir);
     const result = {
       measured_at: new Date().toISOString(),
       machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version },
@@ -240,6 +265,7 @@ async function main(): Promise<void> {
             targets: { python_vs_node_ready: 0.5, python_vs_node_task_rtt: 1.2 },
           }
         : null,
+      journal,
       bare_child_rss_mb: round(raw.rssMb),
       agent_rss_mb: round(task.agentRssMb),
       ratios: {

@@ -58,6 +58,12 @@ function attachGoalLines(kernel: Kernel, goal: string, tty: boolean, write: (l: 
 
 export async function runGoal(o: GoalRunOptions, io: Io): Promise<GoalRunResult> {
   const { repo, kind, out, workRepo, kernel: kopts, plan } = prepareGoalRun(o);
+  // --apply (and --apply-plausible, with the repair options) are run options like --out: kept in the
+  // journal's header, honoured by agentos resume.
+  if (kopts.journal) {
+    const opts = kopts.journal.options;
+    kopts.journal = { ...kopts.journal, options: { ...opts, apply: o.apply, repair: { ...opts?.repair, applyPlausible: o.applyPlausible === true } } };
+  }
   const kernel = new Kernel({ ...kopts, runsDir: resolve(o.runsDir) });
   const tty = process.stdout.isTTY === true && !o.json;
   const progress = o.json ? io.err : io.out;
@@ -72,21 +78,45 @@ export async function runGoal(o: GoalRunOptions, io: Io): Promise<GoalRunResult>
     signals.remove();
     for (const d of detach) d();
   }
+  const fin = await finishGoal(kernel, report, { repo, kind, out, apply: o.apply, applyPlausible: o.applyPlausible === true, json: o.json, quiet: o.quiet }, signals.signalled(), io);
+  return { ...fin, report, out, workRepo };
+}
+
+/** What finishing a goal run needs: from the command line, or from the journal's header when resumed. */
+export interface GoalFinish {
+  /** The original repository (--apply patches it). */
+  repo: string;
+  kind: GoalKind | undefined;
+  out: string;
+  apply: boolean;
+  /** Apply a plausible (not confirmed) patch too (--apply-plausible). */
+  applyPlausible: boolean;
+  json: boolean;
+  quiet: boolean;
+}
+
+/**
+ * After a goal run's kernel ended - a new run or a resumed one (agentos resume): print the report and
+ * the outcome, apply a found fix when asked (patch -p1), and say the exit code: as for `run` when the
+ * run ended abnormally; a repair exits 0 only with a fix (applied, if --apply); other goals by the status.
+ */
+export async function finishGoal(kernel: Kernel, report: RunReport, f: GoalFinish, signalled: NodeJS.Signals | undefined, io: Io): Promise<{ code: number; kind: GoalKind | undefined; result: Record<string, unknown> | null }> {
+  const tty = process.stdout.isTTY === true && !f.json;
   const result = (kernel.scheduler.graph.get('report')?.output ?? null) as Record<string, unknown> | null;
-  const res: GoalRunResult = { code: EXIT.ok, report, kind: (kernel.scheduler.graph.get('plan')?.output as { kind?: GoalKind } | null)?.kind ?? kind, result, out, workRepo };
-  if (o.json) io.out(JSON.stringify({ report, result }, null, 2));
-  else if (!o.quiet) {
+  const res = { code: EXIT.ok as number, kind: (kernel.scheduler.graph.get('plan')?.output as { kind?: GoalKind } | null)?.kind ?? f.kind, result };
+  if (f.json) io.out(JSON.stringify({ report, result }, null, 2));
+  else if (!f.quiet) {
     for (const line of summary(report)) io.out(line);
     const mon = report.resources;
     const last = mon?.samples[mon.samples.length - 1];
     if (last) io.out(`resources: CPU ${last.cpu}%, ${last.mem_free_mb} MiB free, concurrency ${last.concurrency} (${mon!.samples.length} samples, ${mon!.decisions.length} change(s))`);
   }
-  const abnormal = abnormalExit(kernel, signals.signalled(), io);
+  const abnormal = abnormalExit(kernel, signalled, io);
   if (abnormal !== undefined) return { ...res, code: abnormal };
   if (res.kind === 'repair') {
     const fixed = result?.fixed === true;
     const plausible = result?.plausible === true;
-    if (!o.quiet && !o.json) {
+    if (!f.quiet && !f.json) {
       io.out('');
       if (fixed) {
         io.out(bold(`FIXED: ${String(result?.fix)}`, tty));
@@ -97,23 +127,23 @@ export async function runGoal(o: GoalRunOptions, io: Io): Promise<GoalRunResult>
         io.out(`  why not confirmed: ${String(result?.reason ?? '')}`);
         io.out(String(result?.diff ?? '').trimEnd());
       } else io.out(bold('NO FIX FOUND', tty));
-      io.out(`patch and report: ${out}`);
+      io.out(`patch and report: ${f.out}`);
     }
-    if (plausible && o.apply && !o.applyPlausible) io.out('--apply: a plausible patch is not applied (--apply-plausible applies it)');
-    if ((fixed && o.apply) || (plausible && o.applyPlausible)) {
-      const r = await applyPatch(repo, join(out, 'patch.diff'));
+    if (plausible && f.apply && !f.applyPlausible) io.out('--apply: a plausible patch is not applied (--apply-plausible applies it)');
+    if ((fixed && f.apply) || (plausible && f.applyPlausible)) {
+      const r = await applyPatch(f.repo, join(f.out, 'patch.diff'));
       if (!r.ok) {
-        io.err(`agentos: --apply: patch -p1 failed in ${repo}: ${r.output}`);
+        io.err(`agentos: --apply: patch -p1 failed in ${f.repo}: ${r.output}`);
         return { ...res, code: EXIT.failed };
       }
-      io.out(`applied to ${repo}`);
+      io.out(`applied to ${f.repo}`);
     }
     return { ...res, code: fixed ? EXIT.ok : EXIT.failed };
   }
-  if (!o.quiet && !o.json && result && Array.isArray(result.lines)) {
+  if (!f.quiet && !f.json && result && Array.isArray(result.lines)) {
     io.out('');
     for (const l of result.lines as string[]) io.out(l);
-    io.out(`report: ${out}/report.md`);
+    io.out(`report: ${f.out}/report.md`);
   }
   return { ...res, code: report.status === 'succeeded' ? EXIT.ok : EXIT.failed };
 }

@@ -4,25 +4,28 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgentOSError, isInputError } from '../errors.js';
 import { PACKAGE_ROOT } from '../paths.js';
-import { crashDemo, repairDemo, repoDemo } from './demo.js';
-import { GOAL_USAGE, parseGoalOptions, parseRepairOptions, REPAIR_USAGE } from './goal-options.js';
-import { runGoal } from './goal-command.js';
-import { kvDemo } from './demo-kv.js';
-import { messagesDemo } from './demo-messages.js';
-import { DASHBOARD_USAGE, dashboardCommand } from './dashboard-command.js';
-import { DOCTOR_USAGE, doctorCommand } from './doctor-command.js';
-import { CLUSTER_STATUS_USAGE, clusterStatusCommand } from '../cluster/status-command.js';
-import { PS_USAGE, psCommand, topCommand } from './ps-command.js';
-import { CLUSTER_RUN_USAGE, clusterRunCommand, wantsCluster } from './cluster-run-command.js';
-import { CLUSTER_PS_USAGE, clusterPsCommand } from './cluster-ps.js';
-import { NODE_USAGE, nodeCommand } from './node-command.js';
-import { EXIT, runCommand, type Io } from './run-command.js';
-import { parseRunOptions, RUN_USAGE } from './run-options.js';
-import { parseStressOptions, STRESS_USAGE } from '../stress/options.js';
-import { stressCommand } from './stress-command.js';
-import { parseResumeOptions, RESUME_USAGE, resumeCommand } from './resume-command.js';
+import { EXIT } from '../runs/exit-codes.js';
+import type { Io } from '../runs/io.js';
 
-const USAGE = `agentos — run multi-agent work as real processes
+// Each command's modules are imported when that command runs: importing every command at start-up
+// (kernel, dashboard, cluster client, repair, stress) cost ~0.2 s of CPU before any command began -
+// seconds on a loaded machine, in front of `agentos resume`'s first dispatch (docs/benchmarks.md).
+
+/** The whole usage text (its parts live with their commands). */
+async function usage(): Promise<string> {
+  const [{ RUN_USAGE }, { RESUME_USAGE }, { GOAL_USAGE, REPAIR_USAGE }, { DASHBOARD_USAGE }, { PS_USAGE }, { DOCTOR_USAGE }, { CLUSTER_STATUS_USAGE }, { NODE_USAGE }, { CLUSTER_RUN_USAGE }, { CLUSTER_PS_USAGE }] = await Promise.all([
+    import('./run-options.js'),
+    import('./resume-command.js'),
+    import('./goal-options.js'),
+    import('./dashboard-command.js'),
+    import('./ps-command.js'),
+    import('./doctor-command.js'),
+    import('../cluster/status-command.js'),
+    import('./node-command.js'),
+    import('./cluster-run-command.js'),
+    import('./cluster-ps.js'),
+  ]);
+  return `agentos — run multi-agent work as real processes
 
 usage:
   agentos run <plan.yaml> [options]   run a plan (agentos run --help for options)
@@ -65,6 +68,10 @@ ${NODE_USAGE}
 ${CLUSTER_RUN_USAGE}
 
 ${CLUSTER_PS_USAGE}`;
+}
+
+/** `--cluster` given (as cluster-run-command's wantsCluster, without loading the cluster client). */
+const clusterFlag = (argv: readonly string[]): boolean => argv.some((a) => a === '--cluster' || a.startsWith('--cluster='));
 
 const io: Io = {
   out: (line) => process.stdout.write(`${line}\n`),
@@ -74,69 +81,87 @@ const io: Io = {
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
-    case 'run':
+    case 'run': {
+      const { parseRunOptions, RUN_USAGE } = await import('./run-options.js');
+      const { GOAL_USAGE, parseGoalOptions } = await import('./goal-options.js');
       if (rest.includes('--help') || rest.includes('-h')) {
         io.out(`${RUN_USAGE}\n\n${GOAL_USAGE}`);
         return EXIT.ok;
       }
-      if (rest.some((a) => a === '--goal' || a.startsWith('--goal='))) return (await runGoal(parseGoalOptions(rest), io)).code;
-      if (wantsCluster(rest)) return (await clusterRunCommand(rest, 'run', io)).code;
-      return (await runCommand(parseRunOptions(rest), io)).code;
-    case 'resume':
+      if (rest.some((a) => a === '--goal' || a.startsWith('--goal='))) return (await (await import('./goal-command.js')).runGoal(parseGoalOptions(rest), io)).code;
+      if (clusterFlag(rest)) return (await (await import('./cluster-run-command.js')).clusterRunCommand(rest, 'run', io)).code;
+      return (await (await import('./run-command.js')).runCommand(parseRunOptions(rest), io)).code;
+    }
+    case 'resume': {
+      const { parseResumeOptions, RESUME_USAGE, resumeCommand } = await import('./resume-command.js');
       if (rest.includes('--help') || rest.includes('-h')) {
         io.out(RESUME_USAGE);
         return EXIT.ok;
       }
-      if (wantsCluster(rest)) return (await clusterRunCommand(rest, 'resume', io)).code;
+      if (clusterFlag(rest)) return (await (await import('./cluster-run-command.js')).clusterRunCommand(rest, 'resume', io)).code;
       return (await resumeCommand(parseResumeOptions(rest), io)).code;
-    case 'node':
+    }
+    case 'node': {
+      const { NODE_USAGE, nodeCommand } = await import('./node-command.js');
       if (rest.includes('--help') || rest.includes('-h')) {
         io.out(NODE_USAGE);
         return EXIT.ok;
       }
       return nodeCommand(rest, io);
-    case 'stress':
+    }
+    case 'stress': {
+      const { parseStressOptions, STRESS_USAGE } = await import('../stress/options.js');
       if (rest.includes('--help') || rest.includes('-h')) {
         io.out(STRESS_USAGE);
         return EXIT.ok;
       }
-      return stressCommand(parseStressOptions(rest), io);
-    case 'repair':
+      return (await import('./stress-command.js')).stressCommand(parseStressOptions(rest), io);
+    }
+    case 'repair': {
+      const { parseRepairOptions, REPAIR_USAGE } = await import('./goal-options.js');
       if (rest.includes('--help') || rest.includes('-h')) {
         io.out(REPAIR_USAGE);
         return EXIT.ok;
       }
-      return (await runGoal(parseRepairOptions(rest), io)).code;
+      return (await (await import('./goal-command.js')).runGoal(parseRepairOptions(rest), io)).code;
+    }
     case 'demo': {
       const [which, ...args] = rest;
-      if (which === 'crash') return crashDemo(args, io);
-      if (which === 'repo') return repoDemo(args, io);
-      if (which === 'messages') return messagesDemo(args, io);
-      if (which === 'kv-cache') return kvDemo(args, io);
-      if (which === undefined || which.startsWith('-')) return repairDemo(rest, io);
+      if (which === 'crash') return (await import('./demo.js')).crashDemo(args, io);
+      if (which === 'repo') return (await import('./demo.js')).repoDemo(args, io);
+      if (which === 'messages') return (await import('./demo-messages.js')).messagesDemo(args, io);
+      if (which === 'kv-cache') return (await import('./demo-kv.js')).kvDemo(args, io);
+      if (which === undefined || which.startsWith('-')) return (await import('./demo.js')).repairDemo(rest, io);
       throw new AgentOSError('E_USAGE', `unknown demo '${which}': use agentos demo, agentos demo repo [PATH], agentos demo crash, messages or kv-cache`);
     }
-    case 'dashboard':
+    case 'dashboard': {
+      const { DASHBOARD_USAGE, dashboardCommand } = await import('./dashboard-command.js');
       if (rest.includes('--help') || rest.includes('-h')) {
         io.out(DASHBOARD_USAGE);
         return EXIT.ok;
       }
       return dashboardCommand(rest, io);
+    }
     case 'ps':
-    case 'top':
+    case 'top': {
+      const { PS_USAGE, psCommand, topCommand } = await import('./ps-command.js');
       if (rest.includes('--help') || rest.includes('-h')) {
         io.out(PS_USAGE);
         return EXIT.ok;
       }
-      if (command === 'ps' && wantsCluster(rest)) return clusterPsCommand(rest, io);
+      if (command === 'ps' && clusterFlag(rest)) return (await import('./cluster-ps.js')).clusterPsCommand(rest, io);
       return command === 'ps' ? psCommand(rest, io) : topCommand(rest, io);
-    case 'doctor':
+    }
+    case 'doctor': {
+      const { DOCTOR_USAGE, doctorCommand } = await import('./doctor-command.js');
       if (rest.includes('--help') || rest.includes('-h')) {
         io.out(DOCTOR_USAGE);
         return EXIT.ok;
       }
       return doctorCommand(rest, io);
+    }
     case 'cluster': {
+      const { CLUSTER_STATUS_USAGE, clusterStatusCommand } = await import('../cluster/status-command.js');
       const [sub, ...more] = rest;
       if (sub === undefined || sub === '--help' || sub === '-h' || more.includes('--help') || more.includes('-h')) {
         io.out(CLUSTER_STATUS_USAGE);
@@ -153,10 +178,10 @@ async function main(argv: string[]): Promise<number> {
     case '--help':
     case '-h':
     case 'help':
-      io.out(USAGE);
+      io.out(await usage());
       return EXIT.ok;
     default:
-      throw new AgentOSError('E_USAGE', `unknown command '${command}'.\n${USAGE}`);
+      throw new AgentOSError('E_USAGE', `unknown command '${command}'.\n${await usage()}`);
   }
 }
 

@@ -1,18 +1,24 @@
 /**
  * `agentos resume <run-dir | run-id>`: take over a run whose kernel stopped or died, from its journal
  * (runs/resume.ts refuses a live, complete or changed run with exit 2), run what is left, and write one
- * report covering the whole run. Exit codes as for `agentos run`.
+ * report covering the whole run. Exit codes as for `agentos run`. A goal or repair run is finished as
+ * `run --goal`/`repair` would have: its report in --out, the outcome printed, --apply honoured (all
+ * from the journal's header).
  */
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULTS } from '../config/defaults.js';
 import { InputError } from '../errors.js';
 import { Kernel } from '../kernel/kernel.js';
-import type { RunReport } from '../observe/report.js';
+import type { RunHeader } from '../journal/facts.js';
+import { writeReport, type RunReport } from '../observe/report.js';
+import type { GoalKind } from '../repair/planner.js';
 import { runExit } from '../runs/exit-codes.js';
 import type { Io } from '../runs/io.js';
 import { prepareResume } from '../runs/resume.js';
 import { abnormalExit, runKernel } from '../runs/run-kernel.js';
 import { abortOn } from '../runs/signals.js';
+import { finishGoal, type GoalFinish } from './goal-command.js';
 import { attachProgress, summary } from './render.js';
 
 export const RESUME_USAGE = `usage: agentos resume <run-dir | run-id> [options]
@@ -69,8 +75,17 @@ export function parseResumeOptions(argv: string[]): ResumeCommandOptions {
   };
 }
 
+/** A goal or repair run's options from its journal header: how to finish it as `run --goal`/`repair` would. */
+function goalOf(h: RunHeader, o: ResumeCommandOptions): GoalFinish | undefined {
+  const r = h.options.repair;
+  if (h.options.goal === null || r === null || typeof r.repo !== 'string' || h.options.out === null) return undefined;
+  const kind = typeof r.kind === 'string' ? (r.kind as GoalKind) : undefined;
+  return { repo: r.repo, kind, out: h.options.out, apply: h.options.apply, applyPlausible: r.applyPlausible === true, json: o.json, quiet: o.quiet };
+}
+
 export async function resumeCommand(o: ResumeCommandOptions, io: Io): Promise<{ code: number; report: RunReport }> {
   const prep = prepareResume({ run: o.run, runsDir: o.runsDir, agents: o.agents, allowChanged: o.allowChanged });
+  const goal = goalOf(prep.state.header, o);
   const progress = o.json ? io.err : io.out;
   let kernel: Kernel;
   try {
@@ -87,11 +102,14 @@ export async function resumeCommand(o: ResumeCommandOptions, io: Io): Promise<{ 
   const signals = abortOn(ctl);
   let report: RunReport;
   try {
-    report = await runKernel(kernel, prep.plan, { signal: ctl.signal, reportFile: o.report });
+    // A goal run's report also goes where the first kernel put it (--out), as if it had never stopped.
+    report = await runKernel(kernel, prep.plan, { signal: ctl.signal, reportFile: goal ? join(goal.out, 'run-report.json') : o.report });
   } finally {
     signals.remove();
     detach?.();
   }
+  if (goal && o.report) writeReport(o.report, report);
+  if (goal) return { code: (await finishGoal(kernel, report, goal, signals.signalled(), io)).code, report };
   if (o.json) io.out(JSON.stringify(report, null, 2));
   else if (!o.quiet) for (const line of summary(report)) io.out(line);
   const abnormal = abnormalExit(kernel, signals.signalled(), io);

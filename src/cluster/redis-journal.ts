@@ -2,9 +2,9 @@
  * The cluster's run journal: the `Journal` interface (src/journal/journal.ts) on a Redis stream, so a
  * coordinator on another machine can replay a run whose coordinator died (docs/cluster.md).
  *
- * Group commit as in the file journal: appends join an open batch, closed at most `windowMs` after its
- * first fact; one writer sends batches in order, merging those that closed while a call was in flight,
- * as one atomic script call (./journal-stream.ts). An append resolves when Redis acknowledged its batch.
+ * Group commit shared with the file journal (src/journal/group-commit.ts): appends join an open batch,
+ * closed at most `windowMs` after its first fact; one writer sends batches in order, merging those that
+ * closed while a call was in flight, as one atomic script call (./journal-stream.ts). An append resolves when Redis acknowledged its batch.
  * "Durable" then means what Redis makes of it: with `appendonly yes` the write is in the append-only
  * file (in the OS page cache, fsynced within a second with `appendfsync everysec`) before Redis replies —
  * see docs/cluster.md for what a SIGKILL or a power cut can lose. A Redis without an append-only file
@@ -17,6 +17,7 @@
 import type { Redis } from 'ioredis';
 import { AgentOSError } from '../errors.js';
 import type { Fact, FactInput } from '../journal/facts.js';
+import { GroupCommit } from '../journal/group-commit.js';
 import type { Journal } from '../journal/journal.js';
 import { appendFacts, appendOnlyEnabled, readFacts } from './journal-stream.js';
 import type { RunKeys } from './keys.js';
@@ -36,30 +37,16 @@ export interface RedisJournalOptions {
   closeConnection?: boolean;
 }
 
-interface Batch {
-  lines: string[];
-  bytes: number;
-  firstAt: number;
-  done: Promise<void>;
-  resolve: () => void;
-  reject: (err: Error) => void;
-}
-
 const DEFAULTS = { windowMs: 2, maxBatchFacts: 1000, maxBatchBytes: 1 << 20, fenceEpoch: null, requireAppendOnly: true, closeConnection: false };
 
 export class RedisJournal implements Journal {
   readonly backend = 'redis';
-  private readonly opts: Required<RedisJournalOptions>;
   private seq: number;
   /** seq of the first fact not yet handed to Redis. */
   private sentSeq: number;
-  private open: Batch | null = null;
-  private readonly queue: Batch[] = [];
-  private writing = false;
-  private timer: (() => void) | null = null;
-  private failed: AgentOSError | null = null;
-  private closed = false;
-  private last: Promise<void> = Promise.resolve();
+  private readonly group: GroupCommit;
+  private released = false;
+  private readonly closeConnection: boolean;
   /** Counters since open: facts appended, script calls (facts per call is the group-commit ratio). */
   readonly stats = { facts: 0, calls: 0 };
 
@@ -71,7 +58,23 @@ export class RedisJournal implements Journal {
   ) {
     this.seq = nextSeq;
     this.sentSeq = nextSeq;
-    this.opts = { ...DEFAULTS, ...opts };
+    const o: Required<RedisJournalOptions> = { ...DEFAULTS, ...opts };
+    this.group = new GroupCommit({
+      name: keys.journal,
+      windowMs: o.windowMs,
+      maxBatchBytes: o.maxBatchBytes,
+      maxBatchFacts: o.maxBatchFacts,
+      writeBatch: async (lines) => {
+        await appendFacts(this.redis, this.keys, o.fenceEpoch, this.sentSeq, lines);
+        this.sentSeq += lines.length;
+        this.stats.calls++;
+      },
+      failure: (err) =>
+        err instanceof AgentOSError
+          ? err
+          : new AgentOSError('E_JOURNAL_IO', `${keys.journal}: journal write failed: ${(err as Error).message}. The run cannot go on without its record.`, { cause: err }),
+    });
+    this.closeConnection = o.closeConnection;
   }
 
   /**
@@ -106,51 +109,41 @@ export class RedisJournal implements Journal {
   }
 
   append(fact: FactInput): Promise<number> {
-    let queued: { seq: number; batch: Batch };
+    let seq: number;
+    let done: Promise<void>;
     try {
-      queued = this.enqueue(fact);
+      seq = this.seq;
+      done = this.enqueue(fact);
     } catch (err) {
       return Promise.reject(err as Error);
     }
-    return queued.batch.done.then(() => queued.seq);
+    return done.then(() => seq);
   }
 
   appendNoWait(fact: FactInput): number {
-    return this.enqueue(fact).seq;
+    const seq = this.seq;
+    void this.enqueue(fact);
+    return seq;
   }
 
-  async flush(): Promise<void> {
-    this.check();
-    if (this.open) this.closeOpenBatch();
-    await this.last;
-    if (this.failed) throw this.failed;
+  flush(): Promise<void> {
+    return this.group.flush();
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    try {
-      await this.flush().catch((err: unknown) => {
-        if (!this.failed) throw err;
-      });
-    } finally {
-      this.closed = true;
-      if (this.opts.closeConnection) await this.redis.quit().catch(() => this.redis.disconnect());
-    }
-    if (this.failed) throw this.failed;
+  close(): Promise<void> {
+    return this.group.close(async () => {
+      this.released = true;
+      if (this.closeConnection) await this.redis.quit().catch(() => this.redis.disconnect());
+    });
   }
 
   async *read(): AsyncIterable<Fact> {
-    if (!this.closed) await this.flush();
+    if (!this.released) await this.flush();
     yield* readFacts(this.redis, this.keys.journal);
   }
 
-  private check(): void {
-    if (this.failed) throw this.failed;
-    if (this.closed) throw new AgentOSError('E_JOURNAL_IO', `${this.keys.journal}: the journal is closed`);
-  }
-
-  private enqueue(fact: FactInput): { seq: number; batch: Batch } {
-    this.check();
+  private enqueue(fact: FactInput): Promise<void> {
+    this.group.check();
     const seq = this.seq;
     let line: string;
     try {
@@ -161,78 +154,8 @@ export class RedisJournal implements Journal {
     }
     this.seq++;
     this.stats.facts++;
-    const batch = (this.open ??= newBatch());
-    batch.lines.push(line);
-    batch.bytes += line.length;
-    if (batch.bytes >= this.opts.maxBatchBytes || batch.lines.length >= this.opts.maxBatchFacts) this.closeOpenBatch();
-    else if (!this.timer) this.timer = this.schedule(Math.max(0, this.opts.windowMs - (performance.now() - batch.firstAt)));
-    return { seq, batch };
+    return this.group.add(line);
   }
-
-  private schedule(delayMs: number): () => void {
-    if (delayMs <= 0) {
-      const im = setImmediate(() => this.closeOpenBatch());
-      return () => clearImmediate(im);
-    }
-    const t = setTimeout(() => this.closeOpenBatch(), delayMs);
-    return () => clearTimeout(t);
-  }
-
-  private closeOpenBatch(): void {
-    this.timer?.();
-    this.timer = null;
-    const batch = this.open;
-    if (!batch) return;
-    this.open = null;
-    this.queue.push(batch);
-    this.last = batch.done.catch(() => undefined);
-    if (!this.writing) void this.drain();
-  }
-
-  /** The single writer: batches reach Redis in seq order, those queued meanwhile merged into one call. */
-  private async drain(): Promise<void> {
-    this.writing = true;
-    while (this.queue.length > 0) {
-      const batches = this.takeBatches();
-      if (this.failed) {
-        for (const b of batches) b.reject(this.failed);
-        continue;
-      }
-      const lines = batches.length === 1 ? batches[0]!.lines : batches.flatMap((b) => b.lines);
-      try {
-        await appendFacts(this.redis, this.keys, this.opts.fenceEpoch, this.sentSeq, lines);
-        this.sentSeq += lines.length;
-        this.stats.calls++;
-        for (const b of batches) b.resolve();
-      } catch (err) {
-        this.failed =
-          err instanceof AgentOSError
-            ? err
-            : new AgentOSError('E_JOURNAL_IO', `${this.keys.journal}: journal write failed: ${(err as Error).message}. The run cannot go on without its record.`, { cause: err });
-        for (const b of batches) b.reject(this.failed);
-      }
-    }
-    this.writing = false;
-  }
-
-  private takeBatches(): Batch[] {
-    let n = 1;
-    let facts = this.queue[0]!.lines.length;
-    while (n < this.queue.length && facts + this.queue[n]!.lines.length <= this.opts.maxBatchFacts) facts += this.queue[n++]!.lines.length;
-    return this.queue.splice(0, n);
-  }
-}
-
-function newBatch(): Batch {
-  let resolve!: () => void;
-  let reject!: (err: Error) => void;
-  const done = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  // Kept in `failed` and thrown by the next call; appendNoWait callers do not await `done`.
-  done.catch(() => undefined);
-  return { lines: [], bytes: 0, firstAt: performance.now(), done, resolve, reject };
 }
 
 async function checkRedis(redis: Redis, stream: string, opts: RedisJournalOptions): Promise<void> {

@@ -73,6 +73,12 @@ export const runHeaderSchema = z
         path: z.string().nullable(),
         text: z.string(),
         sha256,
+        /**
+         * The plan's name and number of tasks: a resume whose journal holds every plan task builds the
+         * plan from the journal without parsing `text` (seconds for a big YAML plan). Absent in older journals.
+         */
+        name: z.string().optional(),
+        tasks: nonNeg.optional(),
       })
       .strict(),
     agents: z.array(agentRecordSchema),

@@ -1,11 +1,11 @@
 /**
  * The embedded journal: `journal.jsonl` in the run directory, one fact per line, with group commit.
  *
- * Every append joins the open batch; the batch is written with one write() and made durable with one
- * fdatasync() at most `windowMs` after its first fact (sooner once it holds `maxBatchBytes`), and every
- * caller waiting on it resolves after that fsync. While a batch is being written the next one fills, so
- * under load one fsync serves many facts and a caller never waits for more than one window plus two
- * fsyncs. Plain fs primitives on one fd: the measured cost (docs/durability.md) left nothing for an
+ * Every append joins the open batch of the group commit (./group-commit.ts); a batch is written with one
+ * write() and made durable with one fdatasync() at most `windowMs` after its first fact (sooner once it
+ * holds `maxBatchBytes`), and every caller waiting on it resolves after that fsync. While a batch is
+ * being written the next one fills, so under load one fsync serves many facts and a caller never waits
+ * for more than one window plus two fsyncs. Plain fs primitives on one fd: the measured cost (docs/durability.md) left nothing for an
  * embedded database to win, and no dependency is needed.
  */
 import { closeSync, fdatasync, fsyncSync, ftruncateSync, openSync, write, constants } from 'node:fs';
@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { AgentOSError } from '../errors.js';
 import type { Fact, FactInput } from './facts.js';
 import type { Journal } from './journal.js';
+import { GroupCommit } from './group-commit.js';
 import { readJournalFile } from './reader.js';
 
 export const JOURNAL_FILE = 'journal.jsonl';
@@ -28,33 +29,14 @@ export interface FileJournalOptions {
   sync?: 'fdatasync' | 'none';
 }
 
-interface Batch {
-  chunks: string[];
-  bytes: number;
-  facts: number;
-  firstAt: number;
-  done: Promise<void>;
-  resolve: () => void;
-  reject: (err: Error) => void;
-}
-
 const DEFAULTS = { windowMs: 2, maxBatchBytes: 1 << 20, maxBatchFacts: Number.POSITIVE_INFINITY, sync: 'fdatasync' } as const;
 
 export class FileJournal implements Journal {
   readonly backend = 'file';
   readonly file: string;
-  private readonly opts: Required<FileJournalOptions>;
   private fd: number;
   private seq: number;
-  private open: Batch | null = null;
-  /** Batches closed and waiting for the writer, oldest first. */
-  private readonly queue: Batch[] = [];
-  private writing = false;
-  /** Cancels the scheduled close of the open batch (a timer, or an immediate for a window of 0). */
-  private timer: (() => void) | null = null;
-  private failed: AgentOSError | null = null;
-  private closed = false;
-  private last: Promise<void> = Promise.resolve();
+  private readonly group: GroupCommit;
   /** Counters since open: facts appended, write()s issued for batches, fsyncs done (the group-commit ratio). */
   readonly stats = { facts: 0, writes: 0, syncs: 0 };
 
@@ -62,7 +44,22 @@ export class FileJournal implements Journal {
     this.file = file;
     this.fd = fd;
     this.seq = nextSeq;
-    this.opts = { ...DEFAULTS, ...opts };
+    const o = { ...DEFAULTS, ...opts };
+    this.group = new GroupCommit({
+      name: file,
+      windowMs: o.windowMs,
+      maxBatchBytes: o.maxBatchBytes,
+      maxBatchFacts: o.maxBatchFacts,
+      writeBatch: async (lines) => {
+        await writeAll(this.fd, Buffer.from(lines.join(''), 'utf8'));
+        this.stats.writes++;
+        if (o.sync === 'fdatasync') {
+          await syncFd(this.fd);
+          this.stats.syncs++;
+        }
+      },
+      failure: (err) => new AgentOSError('E_JOURNAL_IO', `${file}: journal write failed: ${(err as Error).message}. The run cannot go on without its record.`, { file, cause: err }),
+    });
   }
 
   /**
@@ -104,52 +101,41 @@ export class FileJournal implements Journal {
   }
 
   append(fact: FactInput): Promise<number> {
-    let queued: { seq: number; batch: Batch };
+    let seq: number;
+    let done: Promise<void>;
     try {
-      queued = this.enqueue(fact);
+      seq = this.seq;
+      done = this.enqueue(fact);
     } catch (err) {
       return Promise.reject(err as Error);
     }
-    return queued.batch.done.then(() => queued.seq);
+    return done.then(() => seq);
   }
 
   appendNoWait(fact: FactInput): number {
-    return this.enqueue(fact).seq;
+    const seq = this.seq;
+    void this.enqueue(fact);
+    return seq;
   }
 
-  async flush(): Promise<void> {
-    this.check();
-    if (this.open) this.closeOpenBatch();
-    await this.last;
-    if (this.failed) throw this.failed;
+  flush(): Promise<void> {
+    return this.group.flush();
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    try {
-      await this.flush().catch((err: unknown) => {
-        if (!this.failed) throw err;
-      });
-    } finally {
-      this.closed = true;
+  close(): Promise<void> {
+    return this.group.close(() => {
       closeSync(this.fd);
       this.fd = -1;
-    }
-    if (this.failed) throw this.failed;
+    });
   }
 
   async *read(): AsyncIterable<Fact> {
-    if (!this.closed) await this.flush();
+    if (this.fd >= 0) await this.flush();
     yield* readJournalFile(this.file).facts;
   }
 
-  private check(): void {
-    if (this.failed) throw this.failed;
-    if (this.closed) throw new AgentOSError('E_JOURNAL_IO', `${this.file}: the journal is closed`, { file: this.file });
-  }
-
-  private enqueue(fact: FactInput): { seq: number; batch: Batch } {
-    this.check();
+  private enqueue(fact: FactInput): Promise<void> {
+    this.group.check();
     const seq = this.seq;
     // seq and ts_ms first: a person reading the file sees the order at a glance.
     let line: string;
@@ -160,85 +146,8 @@ export class FileJournal implements Journal {
       throw new AgentOSError('E_JOURNAL_IO', `${this.file}: a '${fact.type}' fact cannot be encoded as JSON: ${(err as Error).message}`, { file: this.file, cause: err });
     }
     this.seq++;
-    const batch = (this.open ??= this.newBatch());
-    batch.chunks.push(line);
-    batch.bytes += line.length; // UTF-16 units: close enough for a size threshold, and free
-    batch.facts++;
     this.stats.facts++;
-    if (batch.bytes >= this.opts.maxBatchBytes || batch.facts >= this.opts.maxBatchFacts) this.closeOpenBatch();
-    else if (!this.timer) this.timer = this.schedule(Math.max(0, this.opts.windowMs - (performance.now() - batch.firstAt)));
-    return { seq, batch };
-  }
-
-  /** setTimeout clamps 0 to 1 ms; a window of 0 means the next turn of the event loop, so use setImmediate. */
-  private schedule(delayMs: number): () => void {
-    if (delayMs <= 0) {
-      const im = setImmediate(() => this.closeOpenBatch());
-      return () => clearImmediate(im);
-    }
-    const t = setTimeout(() => this.closeOpenBatch(), delayMs);
-    return () => clearTimeout(t);
-  }
-
-  private newBatch(): Batch {
-    let resolve!: () => void;
-    let reject!: (err: Error) => void;
-    const done = new Promise<void>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    // A write error is kept in `failed` and thrown by the next call; appendNoWait callers do not await
-    // `done`, so it must not surface as an unhandled rejection.
-    done.catch(() => undefined);
-    return { chunks: [], bytes: 0, facts: 0, firstAt: performance.now(), done, resolve, reject };
-  }
-
-  private closeOpenBatch(): void {
-    this.timer?.();
-    this.timer = null;
-    const batch = this.open;
-    if (!batch) return;
-    this.open = null;
-    this.queue.push(batch);
-    this.last = batch.done.catch(() => undefined);
-    if (!this.writing) void this.drain();
-  }
-
-  /**
-   * The single writer: batches go to disk in order. Batches that closed while an fsync was running are
-   * written together with one write and one fsync: under load the disk sets the pace, not the window.
-   */
-  private async drain(): Promise<void> {
-    this.writing = true;
-    while (this.queue.length > 0) {
-      const batches = this.takeBatches();
-      if (this.failed) {
-        for (const b of batches) b.reject(this.failed);
-        continue;
-      }
-      try {
-        const text = batches.length === 1 ? batches[0]!.chunks.join('') : batches.map((b) => b.chunks.join('')).join('');
-        await writeAll(this.fd, Buffer.from(text, 'utf8'));
-        this.stats.writes++;
-        if (this.opts.sync === 'fdatasync') {
-          await syncFd(this.fd);
-          this.stats.syncs++;
-        }
-        for (const b of batches) b.resolve();
-      } catch (err) {
-        this.failed = new AgentOSError('E_JOURNAL_IO', `${this.file}: journal write failed: ${(err as Error).message}. The run cannot go on without its record.`, { file: this.file, cause: err });
-        for (const b of batches) b.reject(this.failed);
-      }
-    }
-    this.writing = false;
-  }
-
-  /** Queued batches for one write: all of them, but no more than `maxBatchFacts` facts (at least one batch). */
-  private takeBatches(): Batch[] {
-    let n = 1;
-    let facts = this.queue[0]!.facts;
-    while (n < this.queue.length && facts + this.queue[n]!.facts <= this.opts.maxBatchFacts) facts += this.queue[n++]!.facts;
-    return this.queue.splice(0, n);
+    return this.group.add(line);
   }
 }
 

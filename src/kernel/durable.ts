@@ -22,6 +22,11 @@ export interface JournalSetup {
   planFile?: string | undefined;
   /** `--inject`, goal/repair options, `--out`/`--apply` (concurrency comes from the kernel). */
   options?: Partial<Omit<RunOptionsRecord, 'concurrency'>> | undefined;
+  /**
+   * The group-commit window in ms (src/journal/file-journal.ts; default 2). For benchmarks and embedding:
+   * every fact is still made durable before it takes effect, whatever the window.
+   */
+  windowMs?: number | undefined;
 }
 
 /** A run taken over from its journal (agentos resume): the lock is held, the journal open, its facts folded. */
@@ -120,7 +125,7 @@ export function runHeader(o: { runId: string; plan: Plan; registry: AgentRegistr
     format: JOURNAL_FORMAT,
     run_id: o.runId,
     pid: process.pid,
-    plan: { path: o.setup.planFile ?? null, text, sha256: hashPlan(text) },
+    plan: { path: o.setup.planFile ?? null, text, sha256: hashPlan(text), name: o.plan.name, tasks: o.plan.tasks.length },
     agents: agentRecords(o.registry, o.plan.tasks.map((t) => t.agent)),
     options: { injections: opts.injections ?? [], concurrency: o.concurrency, goal: opts.goal ?? null, repair: opts.repair ?? null, out: opts.out ?? null, apply: opts.apply ?? false },
   };

@@ -43,9 +43,10 @@ export async function openRun(k: JournalHost, plan: Plan, o: { journal?: false |
   if (o.resume) return resumeRun(k, o.resume);
   const lock = acquireRunLock(k.runDir);
   try {
-    const journal = o.createJournal ? await o.createJournal() : FileJournal.create(k.runDir);
+    const setup = o.journal || {};
+    const journal = o.createJournal ? await o.createJournal() : FileJournal.create(k.runDir, setup.windowMs === undefined ? {} : { windowMs: setup.windowMs });
     k.journal.attach(journal);
-    k.journal.append(runHeader({ runId: k.runId, plan, registry: k.registry, concurrency: k.scheduler.concurrency, setup: o.journal || {} }));
+    k.journal.append(runHeader({ runId: k.runId, plan, registry: k.registry, concurrency: k.scheduler.concurrency, setup }));
     await k.journal.durable();
     return { journal, lock };
   } catch (err) {

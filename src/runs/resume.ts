@@ -119,7 +119,7 @@ export function prepareResume(o: ResumeOptions): PreparedResume {
 
 /** The plan as it started (its tasks that never reached the journal are added on resume), then the journal's dynamic tasks. */
 export function resumedPlan(state: RunState): Plan {
-  const started = startedPlan(state.header);
+  const started = startedPlan(state.header, state);
   const inPlan = new Set(started.tasks.map((t) => t.id));
   return {
     name: started.name,
@@ -157,8 +157,16 @@ export function changedSince(header: RunHeader, registry: AgentRegistry): string
   return out;
 }
 
-/** The plan the run started with, from the header's copy of its text (YAML or a goal run's JSON). */
-function startedPlan(h: RunHeader): { name: string; tasks: Plan['tasks'] } {
+/**
+ * The plan the run started with: from the journal when it holds every plan task (the header says how
+ * many), else from the header's copy of its text (YAML, or JSON: a goal run's, or a JSON plan file).
+ */
+function startedPlan(h: RunHeader, state: RunState): { name: string; tasks: Plan['tasks'] } {
+  if (h.plan.name !== undefined && h.plan.tasks !== undefined) {
+    const tasks: Plan['tasks'] = [];
+    for (const t of state.tasks.values()) if (!t.dynamic) tasks.push({ id: t.id, agent: t.agent, deps: t.deps, input: t.input });
+    if (tasks.length === h.plan.tasks) return { name: h.plan.name, tasks };
+  }
   const p = parsePlanText(h.plan.text);
   const tasks = Array.isArray(p?.tasks) ? (p.tasks as Array<{ id: string; agent: string; deps?: string[]; input?: unknown }>).map((t) => ({ id: t.id, agent: t.agent, deps: t.deps ?? [], input: t.input })) : [];
   return { name: typeof p?.name === 'string' ? p.name : (h.plan.path ?? 'plan'), tasks: tasks as Plan['tasks'] };
@@ -166,6 +174,14 @@ function startedPlan(h: RunHeader): { name: string; tasks: Plan['tasks'] } {
 
 function parsePlanText(text: string): { name?: unknown; tasks?: unknown } | null {
   try {
+    // JSON is YAML, but JSON.parse reads a big plan in milliseconds where the YAML parser takes seconds.
+    if (/^\s*\{/.test(text)) {
+      try {
+        return JSON.parse(text) as { name?: unknown; tasks?: unknown } | null;
+      } catch {
+        // YAML flow style that is not strict JSON: the YAML parser below
+      }
+    }
     return parseYaml(text) as { name?: unknown; tasks?: unknown } | null;
   } catch {
     return null; // unreadable: its tasks come from the journal alone

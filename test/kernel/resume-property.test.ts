@@ -5,7 +5,8 @@
  * of bytes, or a random time after it started), then `agentos resume`d, killed again, … until done.
  * After every kill we wait for the reaper to end every process of the run before asserting; what had
  * succeeded before a kill is read from the journal. The seed is logged; RESUME_SEED=<n> replays it,
- * RESUME_KILLS=<n> sets the kills (benchmarks run a longer variant).
+ * RESUME_KILLS=<n> sets the kills and RESUME_TASKS=<n> the DAG's size (`npm run bench:journal -- --property`
+ * runs a longer variant: benchmarks/resume-property.ts).
  */
 import { appendFileSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,6 +32,8 @@ function rng(seed: number): () => number {
 }
 
 const CONCURRENCY = 3;
+/** The CI variant (20 kills, 100 tasks) within 170 s; a longer one (RESUME_KILLS, RESUME_TASKS) gets time in proportion. */
+const TIMEOUT_MS = 170_000 * Math.max(1, Number(process.env.RESUME_KILLS ?? 20) / 20) * Math.max(1, Number(process.env.RESUME_TASKS ?? 100) / 100);
 
 /** Layers of random width (bursts of ready tasks: many facts per group commit), 1-3 deps on earlier tasks. */
 function dag(rand: () => number, n: number, file: string) {
@@ -83,12 +86,13 @@ describe('agentos resume after SIGKILL (property)', () => {
   it('loses nothing that finished: every task succeeds once, outputs as uninterrupted, only in-flight attempts re-run, no orphans', async () => {
     const seed = Number(process.env.RESUME_SEED ?? Date.now() % 1_000_000);
     const wantKills = Number(process.env.RESUME_KILLS ?? 20);
+    const nTasks = Number(process.env.RESUME_TASKS ?? 100);
     console.log(`resume property: seed ${seed} (RESUME_SEED=${seed} replays it), ${wantKills} kills`);
     const rand = rng(seed);
     const dir = tempDir();
     const side = join(dir, 'side.txt');
     const refSide = join(dir, 'ref-side.txt');
-    const tasks = dag(rand, 100, side);
+    const tasks = dag(rand, nTasks, side);
     writeFileSync(join(dir, 'plan.yaml'), stringify({ name: 'resume-property', tasks }));
     writeFileSync(join(dir, 'ref.yaml'), stringify({ name: 'resume-property', tasks: tasks.map((t) => ({ ...t, input: { ...(t.input as object), file: refSide } })) }));
     const common = ['--agents', FIXTURE_AGENTS, '--runs-dir', join(dir, 'runs'), '--quiet', '--concurrency', String(CONCURRENCY)];
@@ -104,7 +108,7 @@ describe('agentos resume after SIGKILL (property)', () => {
     const epochs: Array<{ executed: string[]; succeeded: Set<string>; inflight: Set<string> }> = [];
     let seen = 0;
     let final: { code: number | undefined; all: string } | undefined;
-    for (let round = 0; round < 200 && !final; round++) {
+    for (let round = 0; round < Math.max(200, 2 * wantKills) && !final; round++) {
       const args = runDir ? ['resume', runDir, '--quiet'] : ['run', join(dir, 'plan.yaml'), ...common];
       const child = execa('node', [CLI, ...args], { cwd: ROOT, reject: false, all: true });
       const ended = child.then((r) => r);
@@ -190,5 +194,5 @@ describe('agentos resume after SIGKILL (property)', () => {
     const interrupted = report.tasks.flatMap((t) => t.failures.filter((f) => f.kind === 'interrupted'));
     expect(interrupted.length).toBeLessThanOrEqual(epochs.reduce((n, e) => n + e.inflight.size, 0));
     appendFileSync(join(dir, 'done'), 'ok');
-  }, 170_000);
+  }, TIMEOUT_MS);
 });
