@@ -24,6 +24,7 @@ import { exiting } from './proc-stat.js';
 import { routeAgentMessage, type Routed } from './routing.js';
 import { SpawnError, spawnAgent } from './spawn.js';
 import { Terminator } from './terminate.js';
+import { pidStart } from '../protocol/pid-identity.js';
 import { armDeadline, ReadyGate } from './timers.js';
 
 export { SpawnError } from './spawn.js';
@@ -44,7 +45,8 @@ export interface ProcessContext {
   /** Called once the process has ended, before onExit: kernel parts free what it held (KV pages...). */
   ended?(acb: Acb): void;
   /** Tell the reaper about a new process group (and when it is gone). */
-  track(pgid: number): void;
+  /** The reaper kills group `pgid` (leader started at `start`, pid-identity.ts) if the kernel dies. */
+  track(pgid: number, start: string): void;
   untrack(pgid: number): void;
   /** Containment: a new cell (cgroups or the /proc walk) for this process; none: process group only. */
   cell?(agent: string, instance: number): AgentCell;
@@ -99,8 +101,10 @@ export class AgentProcess implements Routed {
     if (pid > 0 && this.cell) placeInCell(this.cell, pid, spec.runtime === 'python', ctx.events);
     this.acb = newAcb(spec.name, instance, pid, restarts, spec.memory_mb);
     const cell = this.cell;
-    this.term = new Terminator(pid, spec.kill_grace_ms, cell ? () => void cell.killAll() : undefined);
-    if (pid > 0) ctx.track(pid);
+    // The leader's identity, read while it is surely ours (an unreaped child keeps its pid): every signal checks it.
+    const start = pid > 0 ? pidStart(pid) : null;
+    this.term = new Terminator(pid, start, spec.kill_grace_ms, cell ? () => void cell.killAll() : undefined);
+    if (pid > 0 && start !== null) ctx.track(pid, start);
     this.log.follow(this.child.stderr);
     const sock = this.child.stdio[3] as Duplex | null | undefined;
     this.channel = sock
