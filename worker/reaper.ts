@@ -7,17 +7,24 @@
  *   `AGENTOS_REAPER_STOP_MS` and told for how long (`kernel-stopped`), so its timeouts fire and the run ends;
  * - when the kernel is lost (channel closed without `done`): writes a minimal `report.json` marked
  *   `kernel_lost` from what events.jsonl holds, and removes the kernel's stale control socket.
- * Messages (kernel -> reaper): track/untrack {pgid}, track-cgroup/untrack-cgroup {path}, socket {path},
- * kill-all, done. (reaper -> kernel): ready (its handlers are attached: messages sent before may have been
+ * Every group is tracked with its leader's start time (/proc/<pid>/stat field 22) and is signalled only
+ * while that number can still be that group (src/protocol/pid-identity.ts): an untrack that never came
+ * (lost while a restarted reaper loaded, sent after the channel closed) must not SIGKILL whoever got the
+ * number since — another run's agent, say.
+ * Messages (kernel -> reaper): track {pgid, start}, untrack {pgid}, track-cgroup/untrack-cgroup {path},
+ * sync {groups: [pgid, start][], cgroups} (replaces everything: sent on ready), socket {path}, kill-all, done. (reaper -> kernel): ready (its handlers are attached: messages sent before may have been
  * emitted to nobody while this ES module loaded, so the kernel sends what it tracks again), kernel-stopped {for_ms}.
  */
 import { readFileSync, unlinkSync } from 'node:fs';
 import { ENV } from '../src/protocol/messages.js';
+import { pidStart, signalGroupIfSame, signalIfSame } from '../src/protocol/pid-identity.js';
 import { killCgroup, removeCgroup, validCgroupPath } from './reaper-cgroup.js';
 import { writeLostReport } from './reaper-report.js';
 
 type ReaperMessage =
-  | { type: 'track' | 'untrack'; pgid: number }
+  | { type: 'track'; pgid: number; start: string }
+  | { type: 'untrack'; pgid: number }
+  | { type: 'sync'; groups: unknown; cgroups: unknown }
   | { type: 'track-cgroup' | 'untrack-cgroup'; path: string }
   | { type: 'socket'; path: string }
   | { type: 'kill-all' }
@@ -32,12 +39,15 @@ const runId = process.env[ENV.run] ?? '?';
 process.title = `agentos-reaper run=${runId}`;
 const runDir = process.env.AGENTOS_REAPER_RUN_DIR;
 const kernelPid = process.ppid;
+/** The kernel's identity: its pid alone may be reused once it is gone. */
+const kernelStart = pidStart(kernelPid);
 /** How often the kernel's state is read (ms). */
 const WATCH_MS = positive(process.env.AGENTOS_REAPER_WATCH_MS, 200);
 /** How long a stopped kernel stays stopped before it is continued (ms). */
 const STOP_MS = positive(process.env.AGENTOS_REAPER_STOP_MS, 1000);
 
-const groups = new Set<number>();
+/** Tracked process groups: pgid -> the leader's start time. */
+const groups = new Map<number, string>();
 const cgroups = new Set<string>();
 let socketPath: string | undefined;
 let orderly = false;
@@ -48,11 +58,23 @@ function inherit(json: string | undefined): void {
   if (!json) return;
   try {
     const t = JSON.parse(json) as { groups?: unknown; cgroups?: unknown };
-    if (Array.isArray(t.groups)) for (const g of t.groups) if (Number.isInteger(g) && (g as number) > 1) groups.add(g as number);
-    if (Array.isArray(t.cgroups)) for (const c of t.cgroups) if (validCgroupPath(c)) cgroups.add(c);
+    replace(t.groups, t.cgroups);
   } catch {
     // unreadable: the kernel sends everything again once this reaper is ready
   }
+}
+
+/** A pgid worth tracking: > 1, with a start time (no start, no identity: never signalled). */
+function validGroup(pgid: unknown, start: unknown): pgid is number {
+  return typeof pgid === 'number' && Number.isInteger(pgid) && pgid > 1 && typeof start === 'string' && /^\d+$/.test(start);
+}
+
+/** Replace every tracked group and cgroup: `groups` is [pgid, start][]. */
+function replace(gs: unknown, cgs: unknown): void {
+  groups.clear();
+  cgroups.clear();
+  if (Array.isArray(gs)) for (const g of gs) if (Array.isArray(g) && validGroup(g[0], g[1])) groups.set(g[0], g[1] as string);
+  if (Array.isArray(cgs)) for (const c of cgs) if (validCgroupPath(c)) cgroups.add(c);
 }
 
 function positive(v: string | undefined, dflt: number): number {
@@ -68,10 +90,13 @@ process.on('message', (m: ReaperMessage) => {
   if (!m || typeof m !== 'object') return;
   switch (m.type) {
     case 'track':
+      if (validGroup(m.pgid, m.start)) groups.set(m.pgid, m.start);
+      return;
     case 'untrack':
-      if (typeof m.pgid !== 'number' || !Number.isInteger(m.pgid) || m.pgid <= 1) return;
-      if (m.type === 'track') groups.add(m.pgid);
-      else groups.delete(m.pgid);
+      if (typeof m.pgid === 'number') groups.delete(m.pgid);
+      return;
+    case 'sync':
+      replace(m.groups, m.cgroups);
       return;
     case 'track-cgroup':
     case 'untrack-cgroup':
@@ -92,18 +117,16 @@ process.on('message', (m: ReaperMessage) => {
 });
 
 function killAll(): void {
-  for (const pgid of groups) {
-    try {
-      process.kill(-pgid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
+  for (const [pgid, start] of groups) {
+    // A number now held by another process: our group is gone for good (never signal it again).
+    if (signalGroupIfSame(pgid, start, 'SIGKILL') === 'reused') groups.delete(pgid);
   }
   for (const cg of cgroups) killCgroup(cg);
 }
 
 /** The kernel's state letter from /proc/<pid>/stat (R, S, T, Z...), undefined when it is gone. */
 function kernelState(): string | undefined {
+  if (kernelStart === null || pidStart(kernelPid) !== kernelStart) return undefined;
   try {
     const stat = readFileSync(`/proc/${kernelPid}/stat`, 'latin1');
     return stat.charAt(stat.lastIndexOf(')') + 2);
@@ -127,11 +150,7 @@ const watch = setInterval(() => {
   const now = Date.now();
   stoppedSince ??= now;
   if (now - stoppedSince < STOP_MS) return;
-  try {
-    process.kill(kernelPid, 'SIGCONT');
-  } catch {
-    return;
-  }
+  if (kernelStart === null || !signalIfSame(kernelPid, kernelStart, 'SIGCONT')) return;
   // Queued on the channel; the kernel reads it as soon as it runs again. From the first sighting: a lower bound.
   send({ type: 'kernel-stopped', for_ms: now - stoppedSince + WATCH_MS });
   stoppedSince = undefined;

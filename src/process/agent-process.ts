@@ -28,6 +28,7 @@ import { exiting } from './proc-stat.js';
 import { routeAgentMessage, type Routed } from './routing.js';
 import { SpawnError, spawnAgent } from './spawn.js';
 import { Terminator } from './terminate.js';
+import { pidStart } from '../protocol/pid-identity.js';
 import { armDeadline, ReadyGate } from './timers.js';
 
 export { SpawnError } from './spawn.js';
@@ -81,8 +82,10 @@ export class AgentProcess implements Routed {
     if (pid > 0 && this.cell) placeInCell(this.cell, pid, spec.runtime === 'python', ctx.events);
     this.acb = newAcb(spec.name, instance, pid, restarts, spec.memory_mb);
     const cell = this.cell;
-    this.term = new Terminator(pid, spec.kill_grace_ms, cell ? () => void cell.killAll() : undefined);
-    if (pid > 0) ctx.track(pid);
+    // The leader's identity, read while it is surely ours (an unreaped child keeps its pid): every signal checks it.
+    const start = pid > 0 ? pidStart(pid) : null;
+    this.term = new Terminator(pid, start, spec.kill_grace_ms, cell ? () => void cell.killAll() : undefined);
+    if (pid > 0 && start !== null) ctx.track(pid, start);
     this.log.follow(this.child.stderr);
     const sock = this.child.stdio[3] as Duplex | null | undefined;
     this.channel = sock

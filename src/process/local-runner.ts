@@ -83,7 +83,7 @@ export class LocalRunner implements AttemptRunner {
           syscalls: this.o.syscalls,
           nodeFlags: (s) => this.o.nodeFlags(s),
           ended: (acb) => this.o.ended(acb),
-          track: (pgid) => reaper.track(pgid),
+          track: (pgid, start) => reaper.track(pgid, start),
           untrack: (pgid) => reaper.untrack(pgid),
           ...(containment ? { cell: (a: string, i: number) => containment.cell(a, i) } : {}),
         },

@@ -20,8 +20,8 @@ export interface ProcessContextOf<P> {
   nodeFlags?: (spec: AgentSpec) => string[];
   /** Called once the process has ended, before onExit: kernel parts free what it held (KV pages...). */
   ended?(acb: Acb): void;
-  /** Tell the reaper about a new process group (and when it is gone). */
-  track(pgid: number): void;
+  /** The reaper kills group `pgid` (leader started at `start`, pid-identity.ts) if the kernel dies. */
+  track(pgid: number, start: string): void;
   untrack(pgid: number): void;
   /** Containment: a new cell (cgroups or the /proc walk) for this process; none: process group only. */
   cell?(agent: string, instance: number): AgentCell;

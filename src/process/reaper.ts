@@ -30,7 +30,9 @@ export interface ReaperOptions {
 export const MAX_RESTARTS = 10;
 
 type ToReaper =
-  | { type: 'track' | 'untrack'; pgid: number }
+  | { type: 'track'; pgid: number; start: string }
+  | { type: 'untrack'; pgid: number }
+  | { type: 'sync'; groups: [number, string][]; cgroups: string[] }
   | { type: 'track-cgroup' | 'untrack-cgroup'; path: string }
   | { type: 'socket'; path: string }
   | { type: 'kill-all' }
@@ -39,7 +41,10 @@ type ToReaper =
 export class Reaper {
   private sub!: ResultPromise;
   private exitedP!: Promise<void>;
-  private readonly groups = new Set<number>();
+  private readyP!: Promise<void>;
+  private readyNow: () => void = () => {};
+  /** pgid -> its leader's start time (/proc/<pid>/stat field 22): the reaper signals nothing else. */
+  private readonly groups = new Map<number, string>();
   private readonly cgroups = new Set<string>();
   private closing = false;
   private restartsN = 0;
@@ -60,7 +65,7 @@ export class Reaper {
     if (this.o.runDir) env.AGENTOS_REAPER_RUN_DIR = this.o.runDir;
     if (this.o.stopBoundMs) env.AGENTOS_REAPER_STOP_MS = String(this.o.stopBoundMs);
     // A reaper started again knows every group and cgroup from its first instruction on: no window.
-    if (this.groups.size > 0 || this.cgroups.size > 0) env.AGENTOS_REAPER_TRACKED = JSON.stringify({ groups: [...this.groups], cgroups: [...this.cgroups] });
+    if (this.groups.size > 0 || this.cgroups.size > 0) env.AGENTOS_REAPER_TRACKED = JSON.stringify(this.snapshot());
     this.sub = execaNode(`${this.workerDir}/reaper.js`, ['agentos-reaper', `run=${this.runId}`], {
       nodeOptions: ['--max-old-space-size=32'],
       ipc: true,
@@ -76,6 +81,7 @@ export class Reaper {
       extendEnv: false,
     });
     const sub = this.sub;
+    this.readyP = new Promise<void>((resolve) => (this.readyNow = resolve));
     sub.catch(() => {});
     this.exitedP = new Promise<void>((resolve) => sub.once('exit', () => resolve()));
     sub.once('exit', (code, signal) => this.onExit(sub, code, signal));
@@ -101,10 +107,19 @@ export class Reaper {
     this.spawn();
   }
 
-  /** Tell the reaper everything tracked (again): what was sent while it loaded may have been lost. */
+  private snapshot(): { groups: [number, string][]; cgroups: string[] } {
+    return { groups: [...this.groups], cgroups: [...this.cgroups] };
+  }
+
+  /**
+   * Tell the reaper everything tracked (again), replacing what it holds: what was sent while it loaded
+   * may have been lost — a track, and an untrack too (a restarted reaper inherited that group).
+   */
   private resend(): void {
-    for (const pgid of this.groups) this.post({ type: 'track', pgid });
-    for (const path of this.cgroups) this.post({ type: 'track-cgroup', path });
+    const s = this.snapshot();
+    const ready = this.readyNow;
+    // Ready once the sync left this process (a kernel SIGKILLed after that still has it delivered).
+    if (!this.post({ type: 'sync', groups: s.groups, cgroups: s.cgroups }, ready)) ready();
     this.sentSocket = undefined;
     this.sendSocket();
   }
@@ -112,7 +127,7 @@ export class Reaper {
   /** A stopped reaper cannot kill anything: continue it at once (nothing but an agent stops it). */
   private check(): void {
     const pid = this.sub.pid;
-    if (!pid || this.closing) return;
+    if (!pid || this.closing || this.sub.exitCode !== null || this.sub.signalCode !== null) return;
     this.sendSocket();
     let state: string;
     try {
@@ -148,14 +163,20 @@ export class Reaper {
     return this.restartsN;
   }
 
+  /** Resolves once the current reaper process is ready and was sent everything tracked (never rejects). */
+  get ready(): Promise<void> {
+    return this.readyP;
+  }
+
   /** Resolves once the current reaper process has exited. */
   get exited(): Promise<void> {
     return this.exitedP;
   }
 
-  track(pgid: number): void {
-    this.groups.add(pgid);
-    this.post({ type: 'track', pgid });
+  /** Kill group `pgid` if the kernel dies, while its leader is still the process that started at `start` (pid-identity.ts). */
+  track(pgid: number, start: string): void {
+    this.groups.set(pgid, start);
+    this.post({ type: 'track', pgid, start });
   }
 
   untrack(pgid: number): void {
@@ -199,7 +220,8 @@ export class Reaper {
     });
     if (this.sub.connected) this.sub.disconnect();
     // A stopped reaper would never read its channel's end.
-    if (this.sub.pid) {
+    // Only while unreaped: once its exit was seen the number may be someone else's.
+    if (this.sub.pid && this.sub.exitCode === null && this.sub.signalCode === null) {
       try {
         process.kill(this.sub.pid, 'SIGCONT');
       } catch {

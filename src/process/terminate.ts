@@ -6,28 +6,26 @@
  * hardKill ends the whole containment cell too (cgroup.kill, or the /proc walk), reaching descendants
  * that left the group (setsid, detached: true, double fork). The first reason given is the one
  * recorded: it decides the failure kind (exit-reason.ts).
+ * Pid reuse: every signal goes to the group only while its leader is still the process that started at
+ * `start` (pid-identity.ts); once the exit was seen the leader's number is never signalled alone.
  */
+import { signalGroupIfSame, signalIfSame } from '../protocol/pid-identity.js';
 import type { KillReason } from './exit-reason.js';
 
-/** Signal a whole process group (falling back to the pid alone); never throws. */
-export function signalGroup(pid: number, signal: NodeJS.Signals): void {
-  if (pid <= 0) return;
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    try {
-      process.kill(pid, signal);
-    } catch {
-      // gone already
-    }
-  }
+/**
+ * Signal the process group led by (pid, start), falling back to that process alone (a leader that left
+ * its group); nothing when the number now belongs to another process, or `start` is null. Never throws.
+ */
+export function signalGroup(pid: number, start: string | null, signal: NodeJS.Signals): void {
+  if (pid <= 0 || start === null) return;
+  if (signalGroupIfSame(pid, start, signal) === 'gone') signalIfSame(pid, start, signal);
 }
 
 /** Send SIGKILL to the group (and `hardKill`: the whole cell) after `ms` unless `signal` aborts first (the process exited). */
-export function forceKillAfter(pid: number, ms: number, signal: AbortSignal, hardKill?: () => void): void {
+export function forceKillAfter(pid: number, start: string | null, ms: number, signal: AbortSignal, hardKill?: () => void): void {
   if (signal.aborted) return;
   const timer = setTimeout(() => {
-    signalGroup(pid, 'SIGKILL');
+    signalGroup(pid, start, 'SIGKILL');
     hardKill?.();
   }, ms);
   signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
@@ -38,13 +36,16 @@ export class Terminator {
   private killArmed = false;
   private politeTimer: NodeJS.Timeout | undefined;
   private why: KillReason | undefined;
+  private gone = false;
 
   /**
+   * @param start the process's start time (/proc/<pid>/stat field 22) read right after spawn; null: never signalled.
    * @param graceMs SIGTERM -> SIGKILL delay (the agent's kill_grace_ms).
    * @param hardKill at the SIGKILL stage, also end the process's whole cell (descendants that left the group or session).
    */
   constructor(
     private readonly pid: number,
+    private readonly start: string | null,
     private readonly graceMs: number,
     private readonly hardKill?: () => void,
   ) {}
@@ -62,12 +63,14 @@ export class Terminator {
   /** SIGTERM then SIGKILL after the grace (memory or grace 0: SIGKILL at once). */
   terminate(reason: KillReason): void {
     this.why ??= reason;
+    // After the exit the number is free: what the group left is ended by exited() and the cell.
+    if (this.gone) return;
     const immediate = reason === 'memory' || this.graceMs === 0;
-    signalGroup(this.pid, immediate ? 'SIGKILL' : 'SIGTERM');
+    signalGroup(this.pid, this.start, immediate ? 'SIGKILL' : 'SIGTERM');
     if (immediate) this.hardKill?.();
     if (!immediate && !this.killArmed) {
       this.killArmed = true;
-      forceKillAfter(this.pid, this.graceMs, this.exitedCtl.signal, this.hardKill);
+      forceKillAfter(this.pid, this.start, this.graceMs, this.exitedCtl.signal, this.hardKill);
     }
   }
 
@@ -81,14 +84,12 @@ export class Terminator {
 
   /** The leader exited: cancel pending timers and SIGKILL whatever is left in its group. */
   exited(): void {
+    this.gone = true;
     this.exitedCtl.abort();
     clearTimeout(this.politeTimer);
-    // The group only: the leader's pid is free for reuse now, so never signal it alone.
-    if (this.pid <= 0) return;
-    try {
-      process.kill(-this.pid, 'SIGKILL');
-    } catch {
-      // group already empty
-    }
+    // The group only, and only while no other process holds the number (pid-identity.ts): the leader
+    // was reaped, members it left keep the number reserved; one found under it is someone else's.
+    if (this.pid <= 0 || this.start === null) return;
+    signalGroupIfSame(this.pid, this.start, 'SIGKILL');
   }
 }

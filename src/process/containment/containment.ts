@@ -131,7 +131,12 @@ export class Containment {
    * be made the cell works by /proc walk and the reason is in report().errors.
    */
   cell(agent: string, instance: number): AgentCell {
-    const name = `${safe(agent)}.${instance}.${++this.seq}`;
+    const seq = ++this.seq;
+    const name = `${safe(agent)}.${instance}.${seq}`;
+    // One tag per process, never per slot: a replacement in the same slot (agent#n) must not carry the
+    // tag its predecessor's cell sweeps for, or that sweep (killAll's /proc walk, up to its deadline)
+    // SIGKILLs the replacement as "escaped" while it starts.
+    const tag = `${this.tag(agent, instance)}.${seq}`;
     const made: string[] = [];
     const mk = (parent: string | null): string | null => {
       if (!parent) return null;
@@ -143,11 +148,11 @@ export class Containment {
     let cell: AgentCell;
     try {
       const r = this.runDirs;
-      cell = new AgentCell(agent, instance, this.tag(agent, instance), { v2: mk(r.v2), memory: mk(r.memory), pids: mk(r.pids), freezer: mk(r.freezer) }, this.plan);
+      cell = new AgentCell(agent, instance, tag, { v2: mk(r.v2), memory: mk(r.memory), pids: mk(r.pids), freezer: mk(r.freezer) }, this.plan);
     } catch (err) {
       for (const d of made.reverse()) void rmdirRetry(d, 0);
       this.errors.push(`cell ${agent}#${instance}: ${err instanceof Error ? err.message : String(err)}; using proc-walk`);
-      cell = new AgentCell(agent, instance, this.tag(agent, instance), NO_DIRS, PROC_WALK_PLAN);
+      cell = new AgentCell(agent, instance, tag, NO_DIRS, PROC_WALK_PLAN);
     }
     this.cells.push(cell);
     return cell;

@@ -3,7 +3,7 @@
  * what left a cgroup). Two ways to find one:
  * - parentage: /proc/<pid>/task/<tid>/children of EVERY thread (a child spawned from a worker_thread is a
  *   child of that thread, not of the main one); without CONFIG_PROC_CHILDREN, one scan of /proc/<pid>/stat;
- * - the env tag: the kernel starts each agent with AGENTOS_RUN_TAG=<runId>/<agent>#<n>; every process that
+ * - the env tag: the kernel starts each agent with AGENTOS_RUN_TAG=<runId>/<agent>#<n>.<k> (k: one per process); every process that
  *   inherits it is found in /proc/<pid>/environ even after a double fork re-parents it to init.
  * Best effort: a process may exec with a cleared environment, and /proc/<pid>/environ shows only the
  * environment it was exec'd with; its parentage is then lost once its parent exits. Only a cgroup holds.
