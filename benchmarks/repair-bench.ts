@@ -45,7 +45,7 @@ interface Row {
   rank_winner_correct: boolean | null;
   confidence_reason: string | null;
   /** The differential check: inputs, behaviour classes of the clean patches, the reported patch's drift, time. */
-  vet: { inputs: number; clean: number; behaviours: number; chosen_drift: number; rivals: number; probe_ms: number | null } | null;
+  vet: { inputs: number; clean: number; behaviours: number; chosen_drift: number; chosen_drift_unexplained: number; rivals: number; probe_ms: number | null } | null;
   ms: number;
   exit_code: number | null;
   fix: string | null;
@@ -135,7 +135,7 @@ async function benchOne(name: string, meta: Meta, scratch: string): Promise<Row>
     const v = search.vet;
     if (v) {
       const clean = v.variants.filter((x) => x.behaviour !== null);
-      row.vet = { inputs: v.inputs, clean: clean.length, behaviours: new Set(clean.map((x) => x.behaviour)).size, chosen_drift: v.variants.find((x) => x.task === v.chosen)?.drift ?? 0, rivals: v.rivals.length, probe_ms: v.probe_ms };
+      row.vet = { inputs: v.inputs, clean: clean.length, behaviours: new Set(clean.map((x) => x.behaviour)).size, chosen_drift: v.variants.find((x) => x.task === v.chosen)?.drift ?? 0, chosen_drift_unexplained: v.variants.find((x) => x.task === v.chosen)?.drift_unexplained ?? 0, rivals: v.rivals.length, probe_ms: v.probe_ms };
     }
   }
   if (existsSync(join(out, 'patch.diff')) && search?.winner) {

@@ -104,6 +104,18 @@ const RUN_SEARCH_END_MS = 90_000;
 const MIN_SEARCH_MS = 25_000;
 /** Dynamic tasks the search may add (the kernel allows 1000 per run; the baseline uses up to 81). */
 const TASK_LIMIT = 800;
+/** Differential checks during the search at most (the k-th extends it by AFTER_WIN x 2^(k-1) candidates); the deadline bounds it too. */
+const MAX_MID_CHECKS = 6;
+
+/**
+ * Whether the search must go on past its window: every plausible patch so far is unconfirmed — the check
+ * failed, or each is not clean or changes results next to passing tests that the failing tests do not
+ * explain (vet-judge.ts drift_unexplained). A correct fix then may simply not have been tried yet.
+ */
+export function mustSearchOn(v: VetResult): boolean {
+  if (v.confidence === 'fix' || v.inputs === 0) return false;
+  return v.probe_error !== null || v.variants.every((x) => x.anomalies > 0 || x.anti_pattern !== null || x.drift_unexplained > 0 || !x.confirmed);
+}
 
 export async function searchRepair(input: SearchInput, analysis: Analysis, base: BaselineResult, ctx: SearchCtx): Promise<SearchResult> {
   const t0 = Date.now();
@@ -130,6 +142,16 @@ export async function searchRepair(input: SearchInput, analysis: Analysis, base:
   let limit = Infinity;
   let pairsAdded = input.pairs === false;
   const failingFiles = base.per_test || base.failing_files.length > 0 ? base.failing_files : [];
+  let round = 0;
+  let checked: { passed: number; vet: VetResult } | null = null;
+  const vetNow = async (): Promise<VetResult> => {
+    passed.sort((a, b) => a.rank - b.rank);
+    if (checked && checked.passed === passed.length) return checked.vet;
+    round++;
+    const vet = await vetPlausible({ startedAt: input.startedAt, round, testCmd: input.testCmd, repo: input.repo, work: input.work, testAgent: input.testAgent, prefix: input.prefix, candidates: passed.map((p) => ({ task: p.task, description: p.c.description, kind: p.c.kind, original: p.c.original, replacement: p.c.replacement })) }, base, ctx);
+    checked = { passed: passed.length, vet };
+    return vet;
+  };
   for (;;) {
     if (next >= queue.length && !pairsAdded && passed.length === 0 && inFlight.size === 0) {
       pairsAdded = true;
@@ -155,6 +177,14 @@ export async function searchRepair(input: SearchInput, analysis: Analysis, base:
       inFlight.set(id, { c, rank: next });
       next++;
     }
+    if (inFlight.size === 0 && passed.length > 0 && input.vet !== false && next < queue.length && next >= limit && round < MAX_MID_CHECKS && Date.now() < deadline && res.stopped === 'exhausted') {
+      if (mustSearchOn(await vetNow())) {
+        const more = AFTER_WIN * 2 ** (round - 1);
+        ctx.log(`every plausible patch so far is unconfirmed (drift next to passing tests): testing ${more} more candidates`);
+        limit = next + more;
+        continue;
+      }
+    }
     if (inFlight.size === 0) break;
     // Resolves at the first candidate that finished its run (every finished one reports done: true), or
     // when all in flight are final (the rest were killed).
@@ -172,8 +202,7 @@ export async function searchRepair(input: SearchInput, analysis: Analysis, base:
       }
     }
     // Candidates ranked after the window past the best pass are not needed.
-    const best = Math.min(...passed.map((p) => p.rank));
-    const late = [...inFlight.entries()].filter(([, f]) => f.rank > best + AFTER_WIN).map(([id]) => id);
+    const late = [...inFlight.entries()].filter(([, f]) => f.rank >= limit).map(([id]) => id);
     if (late.length) {
       await ctx.cancel(late, 'a better-ranked candidate already passes').catch(() => {});
       for (const id of late) {
@@ -187,7 +216,7 @@ export async function searchRepair(input: SearchInput, analysis: Analysis, base:
   }
   passed.sort((a, b) => a.rank - b.rank);
   if (passed.length > 0 && input.vet !== false) {
-    res.vet = await vetPlausible({ startedAt: input.startedAt, testCmd: input.testCmd, repo: input.repo, work: input.work, testAgent: input.testAgent, prefix: input.prefix, candidates: passed.map((p) => ({ task: p.task, description: p.c.description, kind: p.c.kind, original: p.c.original, replacement: p.c.replacement })) }, base, ctx);
+    res.vet = await vetNow();
     // The patch reported first is the one the check chose (the best-ranked clean one), not always rank 1.
     const k = passed.findIndex((p) => p.task === res.vet!.chosen);
     if (k > 0) passed.unshift(...passed.splice(k, 1));
@@ -223,7 +252,7 @@ function record(res: SearchResult, task: string, c: Candidate, verdict: Verdict,
 /** An earlier attempt of this task that died mid-search may have left candidates running: end them. */
 async function cancelEarlierAttempts(ctx: SearchCtx, prefix: string): Promise<void> {
   for (let k = 1; k < ctx.task.attempt; k++) {
-    await ctx.cancel([`${prefix}-a${k}-probe`], 'superseded by a retry of the search').catch(() => {});
+    for (let r = 1; r <= MAX_MID_CHECKS + 1; r++) await ctx.cancel([`${prefix}-a${k}-probe${r > 1 ? r : ''}`], 'superseded by a retry of the search').catch(() => {});
     for (let i = 1; i <= TASK_LIMIT; i++) {
       const ok = await ctx.cancel([`${prefix}-a${k}-${String(i).padStart(3, '0')}`], 'superseded by a retry of the search').then(() => true, (e: { code?: string }) => e.code !== 'E_UNKNOWN_TASK');
       if (!ok) break; // ids are spawned in order: the first unknown one ends the list

@@ -11,7 +11,11 @@
  *   - a contradiction: the clean patches (no anomaly, no anti-pattern) do not all behave alike.
  * A confident fix is the best-ranked clean patch when every clean patch behaves alike, or when exactly
  * one behaviour keeps the original's results on every neighbour of a passing test (the others change
- * what the passing tests' neighbourhood did). Otherwise the best patch is reported as `plausible`, with
+ * what the passing tests' neighbourhood did) — and only when the failing tests' own inputs show that patch
+ * changing the original's result, and each of its changes next to a passing test is in a function
+ * whose failing-test inputs change too (a correct fix changes the function the failing tests call, so
+ * nearby passing calls may change; a change elsewhere, or one the failing inputs never show, is not
+ * explained by the tests). Otherwise the best patch is reported as `plausible`, with
  * its rivals and an input on which they differ.
  */
 import { HANG, SKIPPED } from './probe-run.js';
@@ -36,6 +40,15 @@ export interface VetVariant {
   behaviour: number | null;
   /** Neighbours of passing tests where the patch's result differs from the original's. */
   drift: number;
+  /**
+   * Of those, the ones the failing tests do not explain: the function has no failing-test input (a
+   * failing test's call or its neighbour) on which the patch changes the original's result. A fix must
+   * change what the failing tests call, so changes next to that function's passing calls are expected;
+   * a change to a function the failing tests' own inputs never show changing is not (overfitting).
+   */
+  drift_unexplained: number;
+  /** Whether the failing tests' own inputs (their calls and neighbours) show the patch changing the original's result. */
+  confirmed: boolean;
 }
 
 export interface VetDecision {
@@ -77,6 +90,8 @@ export function judgePlausible(p: { candidates: VetCandidate[]; inputs: ProbeInp
     let anomalies = 0;
     let anomaly: string | null = null;
     let drift = 0;
+    const drifted: string[] = [];
+    const changedOnFail = new Set<string>();
     for (const i of idx) {
       const o = orig[i];
       const v = out[i];
@@ -87,9 +102,15 @@ export function judgePlausible(p: { candidates: VetCandidate[]; inputs: ProbeInp
         anomalies++;
         anomaly ??= `${call(p.inputs[i]!)} -> ${v.slice(0, 80)}`;
       }
-      if (p.inputs[i]!.status === 'pass' && !abnormal(o) && v !== o) drift++;
+      const fn = `${p.inputs[i]!.file}\u0000${p.inputs[i]!.fn}`;
+      if (p.inputs[i]!.status === 'pass' && !abnormal(o) && v !== o) {
+        drift++;
+        drifted.push(fn);
+      }
+      if (p.inputs[i]!.status === 'fail' && v !== o) changedOnFail.add(fn);
     }
-    return { task: c.task, anomalies, anomaly, anti_pattern: antiPattern(c), behaviour: null, drift };
+    const drift_unexplained = drifted.filter((fn) => !changedOnFail.has(fn)).length;
+    return { task: c.task, anomalies, anomaly, anti_pattern: antiPattern(c), behaviour: null, drift, drift_unexplained, confirmed: changedOnFail.size > 0 };
   });
   const clean = variants.filter((v) => v.anomalies === 0 && v.anti_pattern === null);
   const base = { inputs: p.inputs.length, unstable: p.unstable.length, variants, rivals: [] as VetDecision['rivals'] };
@@ -128,6 +149,15 @@ export function judgePlausible(p: { candidates: VetCandidate[]; inputs: ProbeInp
     const i = idx.find((j) => p.outputs[chosen.task]?.[j] !== p.outputs[r.task]?.[j]) ?? idx[0]!;
     return { task: r.task, description: p.candidates.find((x) => x.task === r.task)!.description, input: call(p.inputs[i]!), chosen_out: (p.outputs[chosen.task]?.[i] ?? '?').slice(0, 120), rival_out: (p.outputs[r.task]?.[i] ?? '?').slice(0, 120) };
   });
+  // A hang is judged by its anomalies (the failing call may never return); otherwise a patch the failing
+  // tests' inputs never show changing was not seen doing what the tests ask: the check cannot confirm it.
+  if (confidence === 'fix' && !p.baselineHung && p.inputs.length > 0 && !chosen.confirmed) {
+    confidence = 'plausible';
+    reason = `the failing tests' own calls are not among the ${p.inputs.length} input(s) (or show no change), so the check cannot confirm the patch`;
+  } else if (confidence === 'fix' && chosen.drift_unexplained > 0) {
+    confidence = 'plausible';
+    reason = `it changes the original's results on ${chosen.drift_unexplained} input(s) next to passing tests, and the failing tests' own inputs do not show that function changing`;
+  }
   if (p.inputs.length === 0 && p.candidates.length > 1 && confidence === 'fix') {
     confidence = 'plausible';
     reason = `${p.candidates.length} plausible patches and no inputs to tell them apart`;

@@ -28,6 +28,8 @@ export interface VetInput {
   testCmd: string;
   /** When the run started (epoch ms), for the probe's time limit. */
   startedAt?: number | undefined;
+  /** Which check of this attempt (1, 2, …): the probe task of each has its own id. Default 1. */
+  round?: number | undefined;
   /** Plausible patches, best-ranked first, with the candidate tasks that ran them (their copies are in work/candidates/<task>). */
   candidates: VetCandidate[];
 }
@@ -65,7 +67,7 @@ export async function vetPlausible(input: VetInput, base: Pick<BaselineResult, '
   let run: ProbeRunOutput | null = null;
   let error: string | null = null;
   if (inputs.length > 0) {
-    const id = `${input.prefix}-a${ctx.task.attempt}-probe`;
+    const id = `${input.prefix}-a${ctx.task.attempt}-probe${(input.round ?? 1) > 1 ? input.round : ''}`;
     const variants = [{ id: 'original', dir: input.repo }, ...candidates.map((c) => ({ id: c.task, dir: join(input.work, 'candidates', c.task) }))];
     try {
       await ctx.spawn({ id, agent: input.testAgent, deps: [], input: { mode: 'probe', variants, inputs }, timeout_ms: probeLimit(input.startedAt) });

@@ -16,6 +16,7 @@ import { treeHash, writeRepo } from './repos.js';
 import { callsIn, neighbours, probeInputs, toSource } from '../../src/repair/probe-inputs.js';
 import { HANG, probeRun } from '../../src/repair/probe-run.js';
 import { antiPattern, judgePlausible, type VetCandidate } from '../../src/repair/vet-judge.js';
+import { mustSearchOn } from '../../src/repair/search.js';
 
 afterAll(cleanupTempDirs);
 
@@ -142,6 +143,42 @@ describe('the judgement on real candidate programs', () => {
     expect(u.chosen).toBe('cand-1');
     expect(u.rivals[0]).toMatchObject({ task: 'cand-2' });
     expect(u.rivals[0]!.chosen_out).not.toBe(u.rivals[0]!.rival_out);
+  }, 60_000);
+
+  it('drift the failing tests explain keeps a fix; a patch they never show changing, or drift elsewhere, is only plausible', async () => {
+    const PAGES = (count: string, guard: string, first = '(page - 1) * size'): string => `export function totalPages(n, size) {\n  if (n <= 0) return 1;\n  return Math.${count}(n / size);\n}\nexport function pageItems(items, page, size) {\n  const pages = totalPages(items.length, size);\n  if (page < 1 || ${guard}) return [];\n  return items.slice((page - 1) * size, page * size);\n}\nexport const firstIndex = (page, size) => ${first};\n`;
+    const sources = { original: PAGES('floor', 'page > pages'), 'cand-1': PAGES('floor', 'page < pages'), 'cand-2': PAGES('ceil', 'page > pages') };
+    const candidates = [cand('cand-1', 'relational', '>', '<'), cand('cand-2', 'method', 'floor', 'ceil')];
+    // The failing test's call is computed (not a plain value): no input shows what must change.
+    const hidden = `import { test } from 'node:test';\nimport { totalPages, pageItems } from '../src/p.js';\nconst nums = (n) => Array.from({ length: n }, (_, i) => i);\ntest('exact', () => { totalPages(100, 10); pageItems([], 1, 10); });\ntest('partial last page', () => { pageItems(nums(25), 3, 10); });\n`;
+    const a = variants('p.js', hidden, sources);
+    const inA = probeInputs(join(a.root, 'original'), ['test/a.test.js'], new Set(['partial last page']));
+    expect(inA.some((i) => i.status === 'fail')).toBe(false);
+    const runA = await probeRun({ variants: a.dirs, inputs: inA });
+    const dA = judgePlausible({ candidates: candidates.slice(0, 1), inputs: inA, outputs: runA.outputs, unstable: runA.unstable, baselineHung: false });
+    // The wrong guard keeps every neighbour of the passing calls, yet nothing confirms it: plausible.
+    expect(dA.variants[0]).toMatchObject({ drift: 0, confirmed: false });
+    expect(dA).toMatchObject({ confidence: 'plausible', chosen: 'cand-1' });
+    // …so the search goes on looking for a patch the check can confirm.
+    expect(mustSearchOn({ ...dA, probe_ms: 1, probe_error: null })).toBe(true);
+    // The failing test calls totalPages with plain values: ceil changes totalPages(99, 10), next to a
+    // passing call, but the failing call of totalPages changes too, so that drift is explained.
+    const plain = `import { test } from 'node:test';\nimport { totalPages, pageItems, firstIndex } from '../src/p.js';\ntest('exact', () => { totalPages(100, 10); pageItems([], 1, 10); firstIndex(2, 10); });\ntest('partial', () => { totalPages(25, 10); });\n`;
+    const b = variants('p.js', plain, sources);
+    const inB = probeInputs(join(b.root, 'original'), ['test/a.test.js'], new Set(['partial']));
+    const runB = await probeRun({ variants: b.dirs, inputs: inB });
+    const dB = judgePlausible({ candidates: candidates.slice(1), inputs: inB, outputs: runB.outputs, unstable: runB.unstable, baselineHung: false });
+    expect(dB.variants[0]!.drift).toBeGreaterThan(0);
+    expect(dB.variants[0]).toMatchObject({ drift_unexplained: 0, confirmed: true });
+    expect(dB).toMatchObject({ confidence: 'fix', chosen: 'cand-2' });
+    expect(mustSearchOn({ ...dB, probe_ms: 1, probe_error: null })).toBe(false);
+    // A patch that also changes firstIndex next to its passing call, where no failing input shows
+    // firstIndex changing, is not explained by the tests: plausible.
+    const both = variants('p.js', plain, { original: sources.original, 'cand-3': PAGES('ceil', 'page > pages', '(page - 1) * size + (page > 2 ? 1 : 0)') });
+    const runC = await probeRun({ variants: both.dirs, inputs: inB });
+    const dC = judgePlausible({ candidates: [cand('cand-3', 'pair', 'floor', 'ceil')], inputs: inB, outputs: runC.outputs, unstable: runC.unstable, baselineHung: false });
+    expect(dC.variants[0]!.drift_unexplained).toBeGreaterThan(0);
+    expect(dC.confidence).toBe('plausible');
   }, 60_000);
 
   it('a new throw is an anomaly; patches that agree everywhere are one behaviour', async () => {
