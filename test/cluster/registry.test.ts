@@ -137,7 +137,10 @@ describe.skipIf(!REDIS)('cluster registry', () => {
     expect(b.epoch).toBe(2);
     const len = await c.xlen(keys.run('runf').journal);
     a.proc.kill('SIGCONT');
-    await waitFor(() => a.lines.some((l) => l.startsWith('append ')) && a.lines.some((l) => l.startsWith('lease ')), 10_000, 'the old coordinator to learn');
+    // Generous: on a loaded machine the continued process may wait long for a core. Its last lines say where it stood.
+    await waitFor(() => a.lines.some((l) => l.startsWith('append ')) && a.lines.some((l) => l.startsWith('lease ')), 30_000, 'the old coordinator to learn').catch((err: Error) => {
+      throw new Error(`${err.message}; its last lines: ${a.lines.slice(-5).join(' | ')}; exit ${a.proc.exitCode}`);
+    });
     expect(a.lines).toContain('append E_LEASE_LOST');
     expect(a.lines).toContain('lease E_LEASE_LOST');
     if (a.proc.exitCode === null) await new Promise((res) => a.proc.once('exit', res));
